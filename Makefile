@@ -1,0 +1,46 @@
+# rbee-go: make demo (the main job), make test (the whole suite).
+GO       ?= go
+BIN      := $(CURDIR)/bin
+CMDS     := ./hive/cmd/rbee-hive ./keeper/cmd/rbee-keeper ./worker/cmd/llm-worker-rbee
+POOLS    ?= localhost:cpu
+TIMEOUT  ?= 80m
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all deps build test features lint install demo bench bench-worker bench-download bench-ssh bench-matrix clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ $(CMDS)
+
+# The whole suite through gotestsum, JUnit XML under results/.
+test: deps
+	@mkdir -p results
+	$(GO) tool gotestsum --format testname --junitfile results/junit.xml -- -timeout $(TIMEOUT) ./... -pools=$(POOLS)
+
+features: deps
+	$(GO) test -timeout $(TIMEOUT) -run TestFeatures -v . 
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./...
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
+
+install:
+	$(GO) install $(CMDS)
+
+demo: deps build
+	./scripts/demo.sh
+
+bench: bench-worker bench-download bench-ssh bench-matrix
+
+bench-worker:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 -timeout 60m ./worker/engine/
+
+clean:
+	rm -rf $(BIN) results
