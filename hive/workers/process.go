@@ -1,0 +1,83 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+)
+
+// startTimeTolerance: gopsutil derives CreateTime from the boot time, which
+// in containers is computed from /proc/uptime at whole-second precision, so
+// two readings of the same process can differ by up to a second. A reused
+// pid would also need to be reused within that window to fool the check.
+const startTimeTolerance = 2000 // ms
+
+// detach makes the worker the leader of its own session (and process
+// group): it outlives the CLI and the whole group can be signalled.
+func detach(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+}
+
+// createTime is the process's start time in ms since the epoch.
+func createTime(ctx context.Context, pid int) (int64, error) {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return 0, err
+	}
+	return p.CreateTimeWithContext(ctx)
+}
+
+// alive reports whether the process that the record describes still runs:
+// the pid exists, is not a zombie, and started when the record says.
+func alive(ctx context.Context, pid int, startMS int64) bool {
+	if pid <= 0 {
+		return false
+	}
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return false
+	}
+	ct, err := p.CreateTimeWithContext(ctx)
+	if err != nil {
+		return false
+	}
+	if d := ct - startMS; d > startTimeTolerance || d < -startTimeTolerance {
+		return false
+	}
+	if st, err := p.StatusWithContext(ctx); err == nil && slices.Contains(st, process.Zombie) {
+		return false
+	}
+	return true
+}
+
+// signalGroup sends sig to the worker's process group (pgid = pid, since
+// the worker is a session leader); "no such process" is not an error.
+func signalGroup(pid int, sig syscall.Signal) error {
+	err := syscall.Kill(-pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// waitGone polls until the process is gone or ctx ends; it reports whether
+// it is gone.
+func waitGone(ctx context.Context, pid int, startMS int64) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if !alive(ctx, pid, startMS) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return !alive(context.Background(), pid, startMS)
+		case <-tick.C:
+		}
+	}
+}
