@@ -1,0 +1,464 @@
+// Package hubmirror is a Hugging Face Hub compatible mirror of a folder:
+// DIR/<org>/<name>/<files> is served with the revision, tree and resolve
+// endpoints the hub clients use, so pools can point HF_ENDPOINT at one LAN
+// mirror and tests can run downloads on loopback. Fault knobs (Faults) make it
+// cut, corrupt, stall, fail or ignore Range on purpose.
+package hubmirror
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultAddr is where `rbee-hive hub serve` listens unless --addr says otherwise.
+const DefaultAddr = "127.0.0.1:8088"
+
+// DefaultPageSize is the tree page size; HF pages the tree at 1000 entries.
+const DefaultPageSize = 1000
+
+// Mirror serves a folder of repositories. It is an http.Handler.
+type Mirror struct {
+	root     string
+	token    string
+	pageSize int
+	log      *slog.Logger
+	hashes   hashCache
+
+	mu       sync.Mutex // guards the fields below
+	faults   map[string]*faultState
+	served   map[string]int64 // body bytes of file responses per "org/name/path"
+	requests map[string]int   // file requests per "org/name/path"
+}
+
+// Option configures a Mirror.
+type Option func(*Mirror)
+
+// WithToken requires `Authorization: Bearer TOKEN` on every request.
+func WithToken(token string) Option { return func(m *Mirror) { m.token = token } }
+
+// WithPageSize sets the tree page size (tests use small pages to exercise
+// Link-header pagination).
+func WithPageSize(n int) Option { return func(m *Mirror) { m.pageSize = n } }
+
+// WithLogger logs requests at debug level and problems at warn level.
+func WithLogger(l *slog.Logger) Option { return func(m *Mirror) { m.log = l } }
+
+// New returns a mirror of dir.
+func New(dir string, opts ...Option) *Mirror {
+	m := &Mirror{root: dir, pageSize: DefaultPageSize, log: slog.New(slog.DiscardHandler),
+		faults: map[string]*faultState{}, served: map[string]int64{}, requests: map[string]int{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// Dir is the served folder.
+func (m *Mirror) Dir() string { return m.root }
+
+// SetFaults arms fault knobs for one file ("org/name/path") or, with "", for
+// every request. It replaces that target's previous knobs and their counts.
+func (m *Mirror) SetFaults(target string, f Faults) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.faults[target] = newFaultState(f)
+}
+
+// ClearFaults disarms every knob.
+func (m *Mirror) ClearFaults() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.faults = map[string]*faultState{}
+}
+
+// BytesServed is the number of file body bytes sent for target
+// ("org/name/path"), or for all files with "".
+func (m *Mirror) BytesServed(target string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if target != "" {
+		return m.served[target]
+	}
+	var n int64
+	for _, v := range m.served {
+		n += v
+	}
+	return n
+}
+
+// FileRequests is the number of GET/HEAD resolve requests for target, or all with "".
+func (m *Mirror) FileRequests(target string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if target != "" {
+		return m.requests[target]
+	}
+	n := 0
+	for _, v := range m.requests {
+		n += v
+	}
+	return n
+}
+
+// ResetStats zeroes BytesServed and FileRequests.
+func (m *Mirror) ResetStats() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.served, m.requests = map[string]int64{}, map[string]int{}
+}
+
+// Scan hashes every repository now (hashes are cached, so later requests are
+// fast) and returns them; `hub serve` calls it at start.
+func (m *Mirror) Scan() ([]*Repo, error) {
+	orgs, err := os.ReadDir(m.root)
+	if err != nil {
+		return nil, err
+	}
+	var repos []*Repo
+	for _, o := range orgs {
+		if !o.IsDir() || !validName(o.Name()) {
+			continue
+		}
+		names, err := os.ReadDir(m.root + "/" + o.Name())
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if !n.IsDir() || !validName(n.Name()) {
+				continue
+			}
+			r, err := m.hashes.scan(m.root, o.Name(), n.Name())
+			if err != nil {
+				return nil, err
+			}
+			repos = append(repos, r)
+		}
+	}
+	return repos, nil
+}
+
+// Repo scans one repository ("org/name").
+func (m *Mirror) Repo(id string) (*Repo, error) {
+	org, name, _ := strings.Cut(id, "/")
+	return m.hashes.scan(m.root, org, name)
+}
+
+func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.log.Debug("hub request", "method", r.Method, "path", r.URL.Path, "range", r.Header.Get("Range"))
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hubError(w, http.StatusMethodNotAllowed, "", "method not allowed")
+		return
+	}
+	if !m.authorized(w, r) {
+		return
+	}
+	if m.failGlobal(w) {
+		return
+	}
+	seg := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+	for i, s := range seg {
+		if u, err := url.PathUnescape(s); err == nil {
+			seg[i] = u
+		}
+	}
+	switch {
+	case len(seg) == 6 && seg[0] == "api" && seg[1] == "models" && seg[4] == "revision":
+		m.serveRevision(w, seg[2], seg[3], seg[5])
+	case len(seg) >= 6 && seg[0] == "api" && seg[1] == "models" && seg[4] == "tree":
+		m.serveTree(w, r, seg[2], seg[3], seg[5], strings.Join(seg[6:], "/"))
+	case len(seg) >= 5 && seg[2] == "resolve":
+		m.serveFile(w, r, seg[0], seg[1], seg[3], strings.Join(seg[4:], "/"))
+	default:
+		hubError(w, http.StatusNotFound, "", "Sorry, we can't find the page you are looking for.")
+	}
+}
+
+// authorized enforces the bearer token with HF's 401 answers.
+func (m *Mirror) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if m.token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case !ok || got == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="Authentication required", charset="UTF-8"`)
+		hubError(w, http.StatusUnauthorized, "", "Access to this resource is restricted. You must be authenticated to access it. Please log in.")
+		return false
+	case subtle.ConstantTimeCompare([]byte(got), []byte(m.token)) != 1:
+		hubError(w, http.StatusUnauthorized, "", "Invalid credentials in Authorization header")
+		return false
+	}
+	return true
+}
+
+func (m *Mirror) failGlobal(w http.ResponseWriter) bool {
+	m.mu.Lock()
+	fail, status := false, 0
+	if s := m.faults[""]; s != nil && fire(&s.failsLeft) {
+		fail, status = true, s.f.FailStatus
+	}
+	m.mu.Unlock()
+	return failWith(w, status, fail)
+}
+
+// failWith answers a 5xx when fail is set (status 0 = 503).
+func failWith(w http.ResponseWriter, status int, fail bool) bool {
+	if !fail {
+		return false
+	}
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	hubError(w, status, "", "Internal Error - We're working hard to fix this as soon as possible!")
+	return true
+}
+
+// lookup scans the repo and checks the revision.
+func (m *Mirror) lookup(w http.ResponseWriter, org, name, rev string) (*Repo, bool) {
+	repo, err := m.hashes.scan(m.root, org, name)
+	if errors.Is(err, errNoRepo) {
+		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
+		return nil, false
+	}
+	if err != nil {
+		m.log.Warn("hub scan failed", "repo", org+"/"+name, "err", err)
+		hubError(w, http.StatusInternalServerError, "", err.Error())
+		return nil, false
+	}
+	// The mirror has one revision: the folder as it is now, reachable as
+	// "main" or by its commit hash.
+	if rev != "main" && rev != repo.Commit {
+		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
+		return nil, false
+	}
+	return repo, true
+}
+
+func (m *Mirror) serveRevision(w http.ResponseWriter, org, name, rev string) {
+	repo, ok := m.lookup(w, org, name, rev)
+	if !ok {
+		return
+	}
+	type sibling struct {
+		RFilename string `json:"rfilename"`
+	}
+	sib := make([]sibling, len(repo.Files))
+	for i, f := range repo.Files {
+		sib[i] = sibling{f.Path}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_id": repo.Commit[:24], "id": repo.ID, "modelId": repo.ID, "sha": repo.Commit,
+		"private": m.token != "", "gated": false, "disabled": false, "library_name": "transformers",
+		"tags": []string{}, "siblings": sib, "lastModified": time.Now().UTC().Format(time.RFC3339),
+	})
+}
+
+// treeEntry is one entry of HF's tree listing.
+type treeEntry struct {
+	Type string    `json:"type"`
+	OID  string    `json:"oid"`
+	Size int64     `json:"size"`
+	Path string    `json:"path"`
+	LFS  *lfsEntry `json:"lfs,omitempty"`
+}
+
+type lfsEntry struct {
+	OID         string `json:"oid"`
+	Size        int64  `json:"size"`
+	PointerSize int    `json:"pointerSize"`
+}
+
+func (m *Mirror) serveTree(w http.ResponseWriter, r *http.Request, org, name, rev, dir string) {
+	repo, ok := m.lookup(w, org, name, rev)
+	if !ok {
+		return
+	}
+	recursive := r.URL.Query().Get("recursive") == "true" || r.URL.Query().Get("recursive") == "1"
+	entries := treeEntries(repo, strings.Trim(dir, "/"), recursive)
+	if dir != "" && len(entries) == 0 {
+		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("Entry not found: %s does not exist on %q", dir, rev))
+		return
+	}
+	start, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+	start = max(0, min(start, len(entries)))
+	end := min(len(entries), start+max(1, m.pageSize))
+	if end < len(entries) {
+		next := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
+		q := r.URL.Query()
+		q.Set("cursor", strconv.Itoa(end))
+		next.RawQuery = q.Encode()
+		w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", next.String()))
+	}
+	writeJSON(w, http.StatusOK, entries[start:end])
+}
+
+// treeEntries lists files (and directories) under dir.
+func treeEntries(repo *Repo, dir string, recursive bool) []treeEntry {
+	prefix := ""
+	if dir != "" {
+		prefix = dir + "/"
+	}
+	seenDir := map[string]bool{}
+	out := []treeEntry{}
+	for _, f := range repo.Files {
+		rest, ok := strings.CutPrefix(f.Path, prefix)
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, "/")
+		// Directories appear before the files inside them, like HF lists them.
+		for i := 1; i < len(parts); i++ {
+			d := prefix + strings.Join(parts[:i], "/")
+			if !seenDir[d] && (recursive || i == 1) {
+				seenDir[d] = true
+				out = append(out, treeEntry{Type: "directory", OID: gitBlobOID([]byte(d)), Path: d})
+			}
+		}
+		if !recursive && len(parts) > 1 {
+			continue
+		}
+		e := treeEntry{Type: "file", OID: f.GitOID, Size: f.Size, Path: f.Path}
+		if f.LFS {
+			e.LFS = &lfsEntry{OID: f.SHA256, Size: f.Size, PointerSize: f.PtrSize}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (m *Mirror) serveFile(w http.ResponseWriter, r *http.Request, org, name, rev, p string) {
+	repo, ok := m.lookup(w, org, name, rev)
+	if !ok {
+		return
+	}
+	target := repo.ID + "/" + p
+	m.mu.Lock()
+	m.requests[target]++
+	pl := &plan{m: m}
+	for _, k := range []string{"", target} {
+		if s := m.faults[k]; s != nil {
+			pl.states = append(pl.states, s)
+		}
+	}
+	var fail bool
+	var status int
+	if s := m.faults[target]; s != nil && fire(&s.failsLeft) {
+		fail, status = true, s.f.FailStatus
+	}
+	m.mu.Unlock()
+	if failWith(w, status, fail) {
+		return
+	}
+	f, ok := repo.file(p)
+	if !ok {
+		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("%s does not exist on %q", p, rev))
+		return
+	}
+	if f.Pointer {
+		hubError(w, http.StatusServiceUnavailable, "", "LFS object of "+p+" is not present on this mirror (pointer file only)")
+		return
+	}
+	fh, err := os.Open(f.abs)
+	if err != nil {
+		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("%s does not exist on %q", p, rev))
+		return
+	}
+	defer fh.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Repo-Commit", repo.Commit)
+	if f.LFS {
+		h.Set("ETag", `"`+f.SHA256+`"`)
+		h.Set("X-Linked-Etag", `"`+f.SHA256+`"`)
+		h.Set("X-Linked-Size", strconv.FormatInt(f.Size, 10))
+	} else {
+		h.Set("ETag", `"`+f.GitOID+`"`)
+	}
+	if pl.active(func(f Faults) bool { return f.IgnoreRange }) {
+		r.Header.Del("Range")
+		h.Set("Accept-Ranges", "none")
+	}
+	var content io.ReadSeeker = fh // an *os.File keeps sendfile possible
+	if pl.active(func(f Faults) bool { return f.Corrupt }) {
+		content = &corruptReader{ReadSeeker: fh, p: pl}
+	}
+	var sent *int64
+	var out http.ResponseWriter
+	if pl.active(func(f Faults) bool { return f.CutAfter > 0 || f.StallFor > 0 }) {
+		fw := &faultWriter{ResponseWriter: w, p: pl, ctx: r.Context()}
+		out, sent = fw, &fw.n
+	} else {
+		cw := &countingWriter{ResponseWriter: w}
+		out, sent = cw, &cw.n
+	}
+	defer func() { // also runs when a cut aborts the handler
+		m.mu.Lock()
+		m.served[target] += *sent
+		m.mu.Unlock()
+	}()
+	http.ServeContent(out, r, "", time.Time{}, content)
+}
+
+// hubError answers like the hub: JSON {"error": ...} plus X-Error-Code and
+// X-Error-Message headers that clients branch on.
+func hubError(w http.ResponseWriter, status int, code, msg string) {
+	if code != "" {
+		w.Header().Set("X-Error-Code", code)
+	}
+	w.Header().Set("X-Error-Message", msg)
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Server is a mirror listening on an address.
+type Server struct {
+	*Mirror
+	URL string // http://HOST:PORT, the value for HF_ENDPOINT
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Listen starts serving m on addr ("127.0.0.1:0" picks a free loopback port).
+func Listen(m *Mirror, addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("hub mirror: listen %s: %w", addr, err)
+	}
+	s := &Server{Mirror: m, URL: "http://" + ln.Addr().String(), ln: ln,
+		srv: &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Warn("hub mirror stopped", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// Start serves dir on a free loopback port (for tests and harnesses); Close it.
+func Start(dir string, opts ...Option) (*Server, error) {
+	return Listen(New(dir, opts...), "127.0.0.1:0")
+}
+
+// Close stops the server and drops open connections.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Shutdown stops accepting and waits for open requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
