@@ -1,0 +1,4 @@
+package kernels
+
+// GoMatMulRows exposes the pure-Go kernel so it is tested even in cgo builds.
+var GoMatMulRows = goMatMulRows
