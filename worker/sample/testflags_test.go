@@ -1,0 +1,3 @@
+package sample
+
+import _ "github.com/rbee-go/rbee/testflags"
