@@ -1,0 +1,79 @@
+package sshtransport
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies a transport failure so callers can branch with errors.Is.
+type Code string
+
+// Failure codes. Every *Error matches errors.Is(err, <its code's sentinel>).
+const (
+	CodeTimeout        Code = "SSH_TIMEOUT"         // TCP connect + handshake exceeded --connect-timeout
+	CodeConnect        Code = "SSH_CONNECT"         // connection refused, no route, DNS
+	CodeAuth           Code = "SSH_AUTH"            // no offered method was accepted
+	CodeHostKeyUnknown Code = "SSH_HOSTKEY_UNKNOWN" // host not in known_hosts, not accepted
+	CodeHostKeyChanged Code = "SSH_HOSTKEY_CHANGED" // host key differs from known_hosts
+	CodeHostKeyRevoked Code = "SSH_HOSTKEY_REVOKED" // key marked @revoked
+	CodeConfig         Code = "SSH_CONFIG"          // bad destination, ssh config or known_hosts file
+	CodeLost           Code = "SSH_CONNECTION_LOST" // the connection died mid-command (keepalive)
+	CodeSession        Code = "SSH_SESSION"         // session could not start or ended without status
+	CodeHiveNotFound   Code = "HIVE_NOT_FOUND"      // remote command exited 127
+)
+
+// Sentinels for errors.Is.
+var (
+	ErrTimeout        = &Error{Code: CodeTimeout}
+	ErrConnect        = &Error{Code: CodeConnect}
+	ErrAuth           = &Error{Code: CodeAuth}
+	ErrHostKeyUnknown = &Error{Code: CodeHostKeyUnknown}
+	ErrHostKeyChanged = &Error{Code: CodeHostKeyChanged}
+	ErrHostKeyRevoked = &Error{Code: CodeHostKeyRevoked}
+	ErrConfig         = &Error{Code: CodeConfig}
+	ErrLost           = &Error{Code: CodeLost}
+	ErrSession        = &Error{Code: CodeSession}
+	ErrHiveNotFound   = &Error{Code: CodeHiveNotFound}
+)
+
+// Error is a transport failure: what (Code, Msg), where (Host), and what to
+// do about it (Hint, may be empty).
+type Error struct {
+	Code Code
+	Host string // the destination as the operator named it
+	Msg  string // one line, without the "error: " prefix
+	Hint string
+	Err  error // underlying cause
+}
+
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return string(e.Code)
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches any *Error with the same Code, so the sentinels above work with
+// errors.Is.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Code == e.Code && t.Msg == "" && t.Host == ""
+}
+
+func newError(code Code, host, hint string, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Host: host, Msg: fmt.Sprintf(format, args...), Hint: hint, Err: cause}
+}
+
+// Hint returns the hint of the first *Error in err's chain, or "".
+func Hint(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Hint
+	}
+	return ""
+}
