@@ -1,0 +1,95 @@
+package workers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// doubleEnv marks a re-executed test binary as the worker test double: a
+// minimal process speaking the DESIGN §5 spawn protocol with a chosen
+// behaviour, for the lifecycle tests (the real Go worker is tested in
+// realworker_test.go).
+const doubleEnv = "RBEE_TEST_WORKER_DOUBLE"
+
+// pidDirEnv: the double drops a file named after its pid there, so tests
+// can prove no process outlives a failed spawn.
+const pidDirEnv = "RBEE_TEST_WORKER_PIDDIR"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(doubleEnv) == "1" {
+		os.Exit(runDouble(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// runDouble behaves as --mode says:
+//
+//	callback     listen, answer /health, POST the ready callback
+//	health       listen, answer /health, never call back
+//	crash        print 30 lines and exit 3
+//	never        print a line and never listen
+//	ignore-term  like callback, but ignore SIGTERM
+func runDouble(args []string) int {
+	fs := flag.NewFlagSet("double", flag.ContinueOnError)
+	mode := fs.String("mode", "callback", "")
+	id := fs.String("worker-id", "", "")
+	model := fs.String("model", "", "")
+	port := fs.Int("port", 0, "")
+	callback := fs.String("callback-url", "", "")
+	backend := fs.String("backend", "", "")
+	device := fs.Int("device", 0, "")
+	delay := fs.Duration("delay", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if dir := os.Getenv(pidDirEnv); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	}
+	fmt.Printf("double %s: id=%s model=%s port=%d backend=%s device=%d\n", *mode, *id, *model, *port, *backend, *device)
+	switch *mode {
+	case "crash":
+		for i := 1; i <= 30; i++ {
+			fmt.Fprintf(os.Stderr, "crash line %d\n", i)
+		}
+		return 3
+	case "never":
+		fmt.Println("loading forever")
+		select {}
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+	}
+	time.Sleep(*delay)
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "listen: %v\n", err)
+		return 1
+	}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { //nolint:errcheck
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"healthy","vram_bytes":0}`)
+	}))
+	// The moment /health starts answering, for the spawn-latency benchmark.
+	fmt.Printf("healthy-at %d\n", time.Now().UnixNano())
+	if *mode != "health" && *callback != "" {
+		body, _ := json.Marshal(map[string]any{"worker_id": *id, "vram_bytes": 0, "uri": "http://" + ln.Addr().String()})
+		resp, err := http.Post(*callback, "application/json", bytes.NewReader(body))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "callback: %v\n", err)
+		} else {
+			resp.Body.Close()
+		}
+	}
+	fmt.Println("ready")
+	select {}
+}

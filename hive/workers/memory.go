@@ -1,0 +1,73 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// checkMemory refuses a spawn whose model (bytes on disk × 1.2, for
+// activations and KV cache) does not fit the free RAM (cpu, metal: unified
+// memory) or the GPU's free VRAM (cuda).
+func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model) error {
+	size, err := modelBytes(mdl.Path)
+	if err != nil {
+		return fmt.Errorf("measuring model %s: %w", mdl.ID, err)
+	}
+	need := size + size/5
+	code, what := CodeInsufficientRAM, "free RAM"
+	var free uint64
+	if req.Backend == BackendCUDA {
+		code, what = CodeInsufficientVRAM, fmt.Sprintf("free VRAM on GPU %d", req.GPU)
+		free, err = m.host().FreeVRAM(ctx, req.GPU)
+	} else {
+		free, err = m.host().FreeRAM(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	if need > free {
+		return newError(code, "stop other workers or pick a smaller model",
+			"model %q needs about %s (1.2 × %s on disk), only %s %s",
+			mdl.ID, humanBytes(need), humanBytes(size), humanBytes(free), what)
+	}
+	return nil
+}
+
+// modelBytes sums the sizes of the files of a model directory (or the one
+// file); symlinks (HF cache layouts) count their target's size.
+func modelBytes(path string) (uint64, error) {
+	var total uint64
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.Mode().IsRegular() {
+			total += uint64(st.Size())
+		}
+		return nil
+	})
+	return total, err
+}
+
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

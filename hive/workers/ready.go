@@ -1,0 +1,125 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// ReadyCallback is the body a worker POSTs to --callback-url once loaded (DESIGN §5).
+type ReadyCallback struct {
+	WorkerID  string `json:"worker_id"`
+	VRAMBytes uint64 `json:"vram_bytes"`
+	URI       string `json:"uri"`
+}
+
+// callbackServer is the short-lived listener on 127.0.0.1 that receives
+// the ready callback of one spawn.
+type callbackServer struct {
+	ln    net.Listener
+	srv   *http.Server
+	ready chan ReadyCallback
+}
+
+func startCallbackServer(workerID string) (*callbackServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("starting ready-callback listener: %w", err)
+	}
+	cs := &callbackServer{ln: ln, ready: make(chan ReadyCallback, 1)}
+	cs.srv = &http.Server{
+		ReadHeaderTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				http.Error(w, "POST the ready callback", http.StatusMethodNotAllowed)
+				return
+			}
+			var cb ReadyCallback
+			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&cb); err != nil {
+				http.Error(w, "bad ready callback: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			if cb.WorkerID != "" && cb.WorkerID != workerID {
+				http.Error(w, "callback for another worker", http.StatusConflict)
+				return
+			}
+			select {
+			case cs.ready <- cb:
+			default: // a repeated callback changes nothing
+			}
+			w.WriteHeader(http.StatusOK)
+		}),
+	}
+	go cs.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on close
+	return cs, nil
+}
+
+// URL is the --callback-url handed to the worker.
+func (cs *callbackServer) URL() string { return "http://" + cs.ln.Addr().String() + "/ready" }
+
+func (cs *callbackServer) Close() { cs.srv.Close() }
+
+// healthClient answers whether a worker is healthy.
+type healthClient struct{ http *http.Client }
+
+func newHealthClient() *healthClient {
+	// No keep-alive: each probe is a fresh connection to a process that may
+	// just have (re)started; a pooled one to a dead worker helps nobody.
+	return &healthClient{http: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
+}
+
+// healthy GETs base/health and reports whether it answered 200 with status healthy.
+func (h *healthClient) healthy(ctx context.Context, base string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	var body struct {
+		Status string `json:"status"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&body); err != nil {
+		return false
+	}
+	return body.Status == "healthy"
+}
+
+// pollHealth probes base/health with a short backoff until healthy (sends
+// on ch) or ctx ends. The backoff caps at 20 ms so that, without a
+// callback, Spawn still returns within ~20 ms of the worker being healthy.
+func (h *healthClient) pollHealth(ctx context.Context, base string, ch chan<- struct{}) {
+	delay := 2 * time.Millisecond
+	for {
+		if h.healthy(ctx, base, 2*time.Second) {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if delay *= 2; delay > 20*time.Millisecond {
+			delay = 20 * time.Millisecond
+		}
+	}
+}
+
+// localURI is how this host reaches a worker on port.
+func localURI(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
