@@ -1,0 +1,216 @@
+package matrix
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Markers of DESIGN §6 around the generated section of MODEL_SUPPORT.md, and
+// the sub-sections that keep real-model and tiny-model results apart.
+const (
+	BeginMatrix = "<!-- BEGIN MATRIX -->"
+	EndMatrix   = "<!-- END MATRIX -->"
+	beginReal   = "<!-- BEGIN REAL -->"
+	endReal     = "<!-- END REAL -->"
+	beginTiny   = "<!-- BEGIN TINY -->"
+	endTiny     = "<!-- END TINY -->"
+)
+
+// archNotes says what each architecture exercises in the worker.
+var archNotes = map[string]string{
+	"llama":   "LlamaForCausalLM: RMSNorm, RoPE, grouped-query attention, SwiGLU; SentencePiece BPE with byte fallback.",
+	"qwen":    "Qwen2ForCausalLM: q/k/v biases, tied embeddings; byte-level BPE with the Split regex pre-tokenizer.",
+	"phi":     "Phi3ForCausalLM: fused qkv_proj and gate_up_proj weights.",
+	"mistral": "MistralForCausalLM: sliding-window attention.",
+}
+
+// RenderSection renders one sub-section (real or tiny models) of a run.
+func RenderSection(r Run, tiny bool) string {
+	cells := filterCells(r.Cells, tiny)
+	var b strings.Builder
+	if len(cells) == 0 {
+		if tiny {
+			b.WriteString("_No tiny-model run recorded yet: `go test . -run TestMatrix -update`._\n")
+		} else {
+			b.WriteString("_Waiting for the real models: run `go test . -run TestMatrix -models=seed -pools=POOL:BACKEND,... -update` on the homelab._\n")
+		}
+		return b.String()
+	}
+	if tiny {
+		b.WriteString("These are **tiny random-weight models** (real architectures and tokenizers, a few MB, generated at test time):\n")
+		b.WriteString("they prove the pipeline and the worker's architectures, not the quality of any real model.\n\n")
+	}
+	cols := columns(cells)
+	models := modelOrder(cells)
+	byKey := map[string]Cell{}
+	for _, c := range cells {
+		byKey[c.Model+"|"+c.Column()] = c
+	}
+	b.WriteString("| model | repo | architecture |")
+	for _, col := range cols {
+		fmt.Fprintf(&b, " %s |", col)
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(cols)) + "\n")
+	for _, m := range models {
+		first := firstCell(cells, m)
+		fmt.Fprintf(&b, "| %s | %s | %s |", m, first.Repo, first.Architecture)
+		for _, col := range cols {
+			c, ok := byKey[m+"|"+col]
+			fmt.Fprintf(&b, " %s |", mark(c, ok))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n**Performance** (per cell):\n\n")
+	b.WriteString("| model | pool/backend | size | load ms | first-token ms | tokens/s | tokens |\n|---|---|---|---|---|---|---|\n")
+	for _, m := range models {
+		for _, col := range cols {
+			c, ok := byKey[m+"|"+col]
+			if !ok || c.Status != Pass {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.DecodeTokS, c.Tokens)
+		}
+	}
+	b.WriteString("\n**Architectures:**\n\n")
+	for _, a := range archOrder(cells) {
+		note := archNotes[a]
+		if note == "" {
+			note = "no notes."
+		}
+		fmt.Fprintf(&b, "- `%s` — %s\n", a, note)
+	}
+	fmt.Fprintf(&b, "\nRun on %s with:\n\n```\n%s\n```\n", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Command)
+	return b.String()
+}
+
+// Render renders the whole marked section for a run; the sub-section the run
+// does not cover is taken from prev (the current MODEL_SUPPORT.md), so a tiny
+// CI run never erases real-model results and the reverse.
+func Render(r Run, prev []byte) string {
+	realPart, tinyPart := RenderSection(r, false), RenderSection(r, true)
+	if len(filterCells(r.Cells, false)) == 0 {
+		if old, ok := between(prev, beginReal, endReal); ok {
+			realPart = old
+		}
+	}
+	if len(filterCells(r.Cells, true)) == 0 {
+		if old, ok := between(prev, beginTiny, endTiny); ok {
+			tinyPart = old
+		}
+	}
+	var b strings.Builder
+	b.WriteString(BeginMatrix + "\n")
+	b.WriteString("Legend: ✅ passed · ❌ failed (reason) · ⏭ skipped (reason)\n\n")
+	b.WriteString("### Real models\n\n" + beginReal + "\n" + realPart + endReal + "\n\n")
+	b.WriteString("### Tiny random-weight models (CI)\n\n" + beginTiny + "\n" + tinyPart + endTiny + "\n")
+	b.WriteString(EndMatrix)
+	return b.String()
+}
+
+// UpdateDocument replaces the marked section of doc with the run's section.
+func UpdateDocument(doc []byte, r Run) ([]byte, error) {
+	start := bytes.Index(doc, []byte(BeginMatrix))
+	end := bytes.Index(doc, []byte(EndMatrix))
+	if start < 0 || end < start {
+		return nil, fmt.Errorf("MODEL_SUPPORT.md has no %s … %s section", BeginMatrix, EndMatrix)
+	}
+	var out bytes.Buffer
+	out.Write(doc[:start])
+	out.WriteString(Render(r, doc[start:end]))
+	out.Write(doc[end+len(EndMatrix):])
+	return out.Bytes(), nil
+}
+
+func between(doc []byte, begin, end string) (string, bool) {
+	i := bytes.Index(doc, []byte(begin))
+	j := bytes.Index(doc, []byte(end))
+	if i < 0 || j < i {
+		return "", false
+	}
+	return strings.TrimPrefix(string(doc[i+len(begin):j]), "\n"), true
+}
+
+func mark(c Cell, ok bool) string {
+	switch {
+	case !ok:
+		return "—"
+	case c.Status == Pass:
+		return "✅"
+	case c.Status == Skip:
+		return "⏭ (" + escape(c.Reason) + ")"
+	default:
+		return "❌ (" + escape(c.Reason) + ")"
+	}
+}
+
+// escape keeps a reason on one table line.
+func escape(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+func filterCells(cells []Cell, tiny bool) []Cell {
+	var out []Cell
+	for _, c := range cells {
+		if c.Tiny == tiny {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func columns(cells []Cell) []string {
+	var cols []string
+	for _, c := range cells {
+		if !slices.Contains(cols, c.Column()) {
+			cols = append(cols, c.Column())
+		}
+	}
+	return cols
+}
+
+func modelOrder(cells []Cell) []string {
+	var ms []string
+	for _, c := range cells {
+		if !slices.Contains(ms, c.Model) {
+			ms = append(ms, c.Model)
+		}
+	}
+	return ms
+}
+
+func archOrder(cells []Cell) []string {
+	var as []string
+	for _, c := range cells {
+		if !slices.Contains(as, c.Architecture) {
+			as = append(as, c.Architecture)
+		}
+	}
+	return as
+}
+
+func firstCell(cells []Cell, model string) Cell {
+	for _, c := range cells {
+		if c.Model == model {
+			return c
+		}
+	}
+	return Cell{}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+}

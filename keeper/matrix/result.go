@@ -1,0 +1,68 @@
+// Package matrix runs the acceptance matrix of DESIGN §6 — every model on
+// every backend of every pool — through the keeper library, and writes its
+// results (results/matrix.json, MODEL_SUPPORT.md).
+package matrix
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Status is the outcome of one cell.
+type Status string
+
+// Cell outcomes.
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Cell is one model × pool/backend run and its metrics.
+type Cell struct {
+	Pool         string  `json:"pool"`
+	Backend      string  `json:"backend"`
+	Model        string  `json:"model"`
+	Repo         string  `json:"repo"`
+	Architecture string  `json:"architecture"`
+	Tiny         bool    `json:"tiny"`
+	Status       Status  `json:"status"`
+	Reason       string  `json:"reason,omitempty"`
+	ModelBytes   int64   `json:"model_bytes"`
+	SpawnReadyMs int64   `json:"spawn_to_ready_ms"`
+	FirstTokenMs int64   `json:"first_token_ms"`
+	DecodeTokS   float64 `json:"decode_tokens_per_s"`
+	Tokens       int     `json:"tokens"`
+	Text         string  `json:"text,omitempty"`
+	WallMs       int64   `json:"wall_ms"`
+	// OverheadMs is the wall time not spent loading the model or generating:
+	// register, download no-op checks, preflight, spawn bookkeeping, stop.
+	OverheadMs int64 `json:"overhead_ms"`
+}
+
+// Column names the pool/backend pair of a cell as the table shows it.
+func (c Cell) Column() string { return c.Pool + "/" + c.Backend }
+
+// Run is a whole matrix run.
+type Run struct {
+	Date    time.Time `json:"date"`
+	Command string    `json:"command"`
+	Pools   []string  `json:"pools"`
+	WallMs  int64     `json:"wall_ms"`
+	Cells   []Cell    `json:"cells"`
+}
+
+// WriteJSON writes the run as indented JSON, creating the directory.
+func (r Run) WriteJSON(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("results dir: %w", err)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode matrix results: %w", err)
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
