@@ -1,0 +1,62 @@
+package hive
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/rbee-go/rbee/hive/hostinfo"
+)
+
+// Status is `rbee-hive status --json`.
+type Status struct {
+	PoolID  string `json:"pool_id"`
+	Version string `json:"version"`
+	Home    string `json:"home"`
+	hostinfo.Info
+	Models  ModelCounts `json:"models"`
+	Workers int         `json:"workers"`
+}
+
+// ModelCounts counts catalog entries.
+type ModelCounts struct {
+	Registered int `json:"registered"`
+	Downloaded int `json:"downloaded"`
+}
+
+// Status collects host facts and counts models and workers. A catalog or
+// workers directory that cannot be read is reported as a warning: status is
+// what an operator runs to find out what is wrong.
+func (h Hive) Status(ctx context.Context) (Status, error) {
+	info, err := h.Prober.Collect(ctx, h.Home)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Version: Version, Home: h.Home, Info: info, PoolID: info.Hostname}
+	if c, err := h.LoadCatalog(ctx); err != nil {
+		st.Warnings = append(st.Warnings, err.Error())
+	} else {
+		st.Models.Registered, st.Models.Downloaded = c.Counts()
+		if _, statErr := os.Stat(h.Catalog().Path()); statErr == nil && c.PoolID != "" {
+			st.PoolID = c.PoolID
+		}
+	}
+	if st.Workers, err = h.CountWorkers(); err != nil {
+		st.Warnings = append(st.Warnings, err.Error())
+	}
+	return st, nil
+}
+
+// HumanBytes renders a byte count for people (1024-based, one decimal).
+func HumanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
