@@ -172,3 +172,5 @@ func (s *stringsBuilder) String() string {
 	defer s.mu.Unlock()
 	return string(s.b)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

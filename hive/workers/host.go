@@ -1,37 +1,19 @@
 package workers
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"github.com/shirou/gopsutil/v4/mem"
+
+	"github.com/rbee-go/rbee/hive/hostinfo"
 )
 
-// SystemHost reads this machine: gopsutil for RAM, nvidia-smi for CUDA GPUs,
-// GOOS/GOARCH for Metal.
+// SystemHost reads this machine through the hive's host probes: gopsutil
+// for RAM, nvidia-smi for CUDA GPUs, GOOS/GOARCH for Metal.
 type SystemHost struct {
-	NvidiaSMI string // nvidia-smi command; "" = "nvidia-smi" on PATH
-	GOOS      string // "" = runtime.GOOS
-	GOARCH    string // "" = runtime.GOARCH
-}
-
-// GPUMemory is one line of nvidia-smi's answer.
-type GPUMemory struct {
-	Index     int
-	FreeBytes uint64
-}
-
-func (h SystemHost) smi() string {
-	if h.NvidiaSMI != "" {
-		return h.NvidiaSMI
-	}
-	return "nvidia-smi"
+	Prober hostinfo.Prober // the zero value probes this machine
 }
 
 // Available implements Host.
@@ -40,13 +22,7 @@ func (h SystemHost) Available(ctx context.Context, backend string, gpu int) erro
 	case BackendCPU:
 		return nil
 	case BackendMetal:
-		goos, goarch := h.GOOS, h.GOARCH
-		if goos == "" {
-			goos = runtime.GOOS
-		}
-		if goarch == "" {
-			goarch = runtime.GOARCH
-		}
+		goos, goarch := orDefault(h.Prober.GOOS, runtime.GOOS), orDefault(h.Prober.GOARCH, runtime.GOARCH)
 		if goos != "darwin" || goarch != "arm64" {
 			return fmt.Errorf("metal needs macOS on Apple silicon, this host is %s/%s", goos, goarch)
 		}
@@ -55,55 +31,23 @@ func (h SystemHost) Available(ctx context.Context, backend string, gpu int) erro
 		}
 		return nil
 	case BackendCUDA:
-		gpus, err := h.GPUs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, g := range gpus {
-			if g.Index == gpu {
-				return nil
-			}
-		}
-		return fmt.Errorf("nvidia-smi lists %d GPU(s), none with index %d", len(gpus), gpu)
+		_, err := h.gpu(ctx, gpu)
+		return err
 	}
 	return fmt.Errorf("unknown backend %q", backend)
 }
 
-// GPUs asks nvidia-smi for the CUDA GPUs and their free memory.
-func (h SystemHost) GPUs(ctx context.Context) ([]GPUMemory, error) {
-	path, err := exec.LookPath(h.smi())
+func (h SystemHost) gpu(ctx context.Context, index int) (hostinfo.GPU, error) {
+	gpus, err := h.Prober.GPUs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("nvidia-smi not found (no NVIDIA driver on this host): %w", err)
+		return hostinfo.GPU{}, fmt.Errorf("cannot list CUDA GPUs: %w", err)
 	}
-	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, "--query-gpu=index,memory.free", "--format=csv,noheader,nounits")
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("nvidia-smi failed: %w: %s", err, strings.TrimSpace(stderr.String()))
+	for _, g := range gpus {
+		if g.Index == index {
+			return g, nil
+		}
 	}
-	return parseNvidiaSMI(out.String())
-}
-
-// parseNvidiaSMI reads "index, free MiB" lines.
-func parseNvidiaSMI(out string) ([]GPUMemory, error) {
-	var gpus []GPUMemory
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		idx, free, ok := strings.Cut(line, ",")
-		if !ok {
-			return nil, fmt.Errorf("nvidia-smi: unexpected line %q", line)
-		}
-		i, err1 := strconv.Atoi(strings.TrimSpace(idx))
-		mib, err2 := strconv.ParseUint(strings.TrimSpace(free), 10, 64)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("nvidia-smi: unexpected line %q: %w", line, err)
-		}
-		gpus = append(gpus, GPUMemory{Index: i, FreeBytes: mib << 20})
-	}
-	return gpus, nil
+	return hostinfo.GPU{}, fmt.Errorf("nvidia-smi lists %d GPU(s), none with index %d", len(gpus), index)
 }
 
 // FreeRAM implements Host.
@@ -117,14 +61,13 @@ func (h SystemHost) FreeRAM(ctx context.Context) (uint64, error) {
 
 // FreeVRAM implements Host.
 func (h SystemHost) FreeVRAM(ctx context.Context, gpu int) (uint64, error) {
-	gpus, err := h.GPUs(ctx)
-	if err != nil {
-		return 0, err
+	g, err := h.gpu(ctx, gpu)
+	return g.MemoryFreeBytes, err
+}
+
+func orDefault(v, d string) string {
+	if v != "" {
+		return v
 	}
-	for _, g := range gpus {
-		if g.Index == gpu {
-			return g.FreeBytes, nil
-		}
-	}
-	return 0, fmt.Errorf("nvidia-smi lists no GPU %d", gpu)
+	return d
 }

@@ -109,8 +109,6 @@ func tailLines(path string, n int) ([]string, error) {
 		return nil, nil
 	}
 	lines := strings.Split(text, "\n")
-	if end > 0 || len(lines) > n { // the first line may be partial only when more precedes it
-		lines = lines[max(0, len(lines)-n):]
-	}
-	return lines, nil
+	// More than n lines were read whenever the first one may be partial.
+	return lines[max(0, len(lines)-n):], nil
 }

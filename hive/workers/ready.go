@@ -8,21 +8,16 @@ import (
 	"net"
 	"net/http"
 	"time"
-)
 
-// ReadyCallback is the body a worker POSTs to --callback-url once loaded (DESIGN §5).
-type ReadyCallback struct {
-	WorkerID  string `json:"worker_id"`
-	VRAMBytes uint64 `json:"vram_bytes"`
-	URI       string `json:"uri"`
-}
+	"github.com/rbee-go/rbee/worker"
+)
 
 // callbackServer is the short-lived listener on 127.0.0.1 that receives
 // the ready callback of one spawn.
 type callbackServer struct {
 	ln    net.Listener
 	srv   *http.Server
-	ready chan ReadyCallback
+	ready chan worker.ReadyCallback
 }
 
 func startCallbackServer(workerID string) (*callbackServer, error) {
@@ -30,7 +25,7 @@ func startCallbackServer(workerID string) (*callbackServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting ready-callback listener: %w", err)
 	}
-	cs := &callbackServer{ln: ln, ready: make(chan ReadyCallback, 1)}
+	cs := &callbackServer{ln: ln, ready: make(chan worker.ReadyCallback, 1)}
 	cs.srv = &http.Server{
 		ReadHeaderTimeout: 5 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +33,7 @@ func startCallbackServer(workerID string) (*callbackServer, error) {
 				http.Error(w, "POST the ready callback", http.StatusMethodNotAllowed)
 				return
 			}
-			var cb ReadyCallback
+			var cb worker.ReadyCallback
 			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&cb); err != nil {
 				http.Error(w, "bad ready callback: "+err.Error(), http.StatusBadRequest)
 				return
@@ -63,7 +58,8 @@ func (cs *callbackServer) URL() string { return "http://" + cs.ln.Addr().String(
 
 func (cs *callbackServer) Close() { cs.srv.Close() }
 
-// healthClient answers whether a worker is healthy.
+// healthClient answers whether a worker is healthy (the worker protocol
+// client with its own transport).
 type healthClient struct{ http *http.Client }
 
 func newHealthClient() *healthClient {
@@ -76,25 +72,10 @@ func newHealthClient() *healthClient {
 func (h *healthClient) healthy(ctx context.Context, base string, timeout time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := h.http.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false
-	}
-	var body struct {
-		Status string `json:"status"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&body); err != nil {
-		return false
-	}
-	return body.Status == "healthy"
+	c := worker.NewClient(base)
+	c.HTTP = h.http
+	hl, err := c.Health(ctx)
+	return err == nil && hl.Status == worker.StatusHealthy
 }
 
 // pollHealth probes base/health with a short backoff until healthy (sends

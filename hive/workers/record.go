@@ -29,7 +29,7 @@ type Record struct {
 	StartTime int64     `json:"start_time_ms"`
 	StartedAt time.Time `json:"started_at"`
 	ReadyAt   time.Time `json:"ready_at,omitzero"`
-	VRAMBytes uint64    `json:"vram_bytes,omitempty"`
+	VRAMBytes int64     `json:"vram_bytes,omitempty"`
 	LogPath   string    `json:"log_path"`
 	Binary    string    `json:"binary"`
 	Args      []string  `json:"args"`
