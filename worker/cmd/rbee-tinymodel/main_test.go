@@ -1,0 +1,31 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no flags", nil, 2},
+		{"arch without out", []string{"--arch", "llama"}, 2},
+		{"all with arch", []string{"--all", dir, "--arch", "llama"}, 2},
+		{"bad flag", []string{"--nope"}, 2},
+		{"unknown arch", []string{"--arch", "gpt2", "--out", dir}, 1},
+		{"one model", []string{"--arch", "phi3", "--out", filepath.Join(dir, "phi3"), "--seed", "3"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.code, run(tt.args))
+		})
+	}
+	assert.FileExists(t, filepath.Join(dir, "phi3", "model.safetensors"))
+	assert.FileExists(t, filepath.Join(dir, "phi3", "config.json"))
+}
