@@ -1,0 +1,323 @@
+// Package hfhub downloads model repositories over the Hugging Face Hub HTTP
+// protocol (revision, tree and resolve endpoints): resumable `.incomplete`
+// files, size and sha256 verification, parallel files, retries with backoff,
+// stall detection, disk-space refusal and progress reporting.
+package hfhub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/disk"
+)
+
+// Client talks to one hub endpoint.
+type Client struct {
+	cfg          Config
+	http         *http.Client
+	tries        int
+	baseDelay    time.Duration
+	maxDelay     time.Duration
+	stallTimeout time.Duration
+	parallel     int
+	bufSize      int
+	freeSpace    func(dir string) (uint64, error)
+	progress     Progress
+	log          *slog.Logger
+	bufs         sync.Pool // *[]byte of bufSize
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient replaces the HTTP client (its transport should not
+// transparently decompress, or Range resumes break).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithRetries sets the tries per request (default 6) and the first backoff
+// delay (default 1s, doubling up to 30s); tests shrink the delay.
+func WithRetries(tries int, base time.Duration) Option {
+	return func(c *Client) { c.tries, c.baseDelay = max(1, tries), base }
+}
+
+// WithStallTimeout sets how long a transfer may deliver no byte before it is
+// abandoned and retried (default 30s).
+func WithStallTimeout(d time.Duration) Option { return func(c *Client) { c.stallTimeout = d } }
+
+// WithParallel sets how many files download at once (default 4).
+func WithParallel(n int) Option { return func(c *Client) { c.parallel = max(1, n) } }
+
+// WithFreeSpace replaces the free-space probe (default: the filesystem's
+// available bytes), for callers that reserve space for other things.
+func WithFreeSpace(f func(dir string) (uint64, error)) Option {
+	return func(c *Client) { c.freeSpace = f }
+}
+
+// WithProgress reports transfer progress (default: none).
+func WithProgress(p Progress) Option { return func(c *Client) { c.progress = p } }
+
+// WithLogger logs retries and decisions at debug level.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// New returns a client for cfg.
+func New(cfg Config, opts ...Option) *Client {
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = DefaultEndpoint
+	}
+	cfg.Endpoint = strings.TrimRight(cfg.Endpoint, "/")
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableCompression = true // byte ranges must address the file, not a gzip stream
+	tr.ReadBufferSize = 256 << 10
+	tr.MaxIdleConnsPerHost = 16
+	c := &Client{cfg: cfg, http: &http.Client{Transport: tr}, tries: 6, baseDelay: time.Second,
+		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, parallel: 4, bufSize: 1 << 20,
+		freeSpace: diskFree, progress: nopProgress{}, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Endpoint is the hub URL this client talks to.
+func (c *Client) Endpoint() string { return c.cfg.Endpoint }
+
+func diskFree(dir string) (uint64, error) {
+	u, err := disk.Usage(dir)
+	if err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	return u.Free, nil // Free is what an unprivileged user may still write (statfs f_bavail)
+}
+
+// TreeEntry is one file of a repository tree.
+type TreeEntry struct {
+	Type string `json:"type"`
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	OID  string `json:"oid"` // git blob id
+	LFS  *struct {
+		OID  string `json:"oid"` // sha256 of the content
+		Size int64  `json:"size"`
+	} `json:"lfs,omitempty"`
+}
+
+// SHA256 is the content hash the hub publishes (LFS files only).
+func (e TreeEntry) SHA256() string {
+	if e.LFS != nil {
+		return e.LFS.OID
+	}
+	return ""
+}
+
+// Commit resolves a revision (branch, tag or commit) to its commit hash.
+func (c *Client) Commit(ctx context.Context, repo, revision string) (string, error) {
+	var info struct {
+		SHA string `json:"sha"`
+	}
+	u := fmt.Sprintf("%s/api/models/%s/revision/%s", c.cfg.Endpoint, repoPath(repo), url.PathEscape(revision))
+	if _, err := c.getJSON(ctx, u, repo, revision, "", &info); err != nil {
+		return "", err
+	}
+	if info.SHA == "" {
+		return "", &Error{Code: CodeBadResponse, Repo: repo, Msg: fmt.Sprintf("hub answered no commit for %s@%s", repo, revision)}
+	}
+	return info.SHA, nil
+}
+
+// Tree lists every file of repo at revision, following Link pagination.
+func (c *Client) Tree(ctx context.Context, repo, revision string) ([]TreeEntry, error) {
+	next := fmt.Sprintf("%s/api/models/%s/tree/%s?recursive=true", c.cfg.Endpoint, repoPath(repo), url.PathEscape(revision))
+	var all []TreeEntry
+	for pages := 0; next != ""; pages++ {
+		if pages > 10000 {
+			return nil, &Error{Code: CodeBadResponse, Repo: repo, Msg: "tree pagination does not end"}
+		}
+		var page []TreeEntry
+		hdr, err := c.getJSON(ctx, next, repo, revision, "", &page)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			if e.Type == "file" {
+				all = append(all, e)
+			}
+		}
+		cur := next
+		next = ""
+		if n := nextLink(hdr.Get("Link")); n != "" {
+			base, _ := url.Parse(cur)
+			ref, err := url.Parse(n)
+			if err != nil {
+				return nil, &Error{Code: CodeBadResponse, Repo: repo, Msg: "bad Link header " + n}
+			}
+			next = base.ResolveReference(ref).String()
+		}
+	}
+	return all, nil
+}
+
+// nextLink extracts the rel="next" target of an RFC 8288 Link header.
+func nextLink(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		target, params, ok := strings.Cut(part, ";")
+		if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
+			continue
+		}
+		return strings.Trim(strings.TrimSpace(target), "<>")
+	}
+	return ""
+}
+
+// getJSON GETs an API document with retries.
+func (c *Client) getJSON(ctx context.Context, u, repo, rev, file string, v any) (http.Header, error) {
+	var hdr http.Header
+	err := c.retry(ctx, repo, file, func(ctx context.Context) (int64, error) {
+		req, err := c.newRequest(ctx, http.MethodGet, u)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		if err := c.checkStatus(resp, repo, rev, file); err != nil {
+			return 0, err
+		}
+		hdr = resp.Header
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			return 0, fmt.Errorf("decode %s: %w", u, err)
+		}
+		return 0, nil
+	})
+	return hdr, err
+}
+
+func (c *Client) newRequest(ctx context.Context, method, u string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "rbee-hive (hfhub)")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	return req, nil
+}
+
+// checkStatus turns a failed answer into a typed error (permanent) or a
+// statusError (retried).
+func (c *Client) checkStatus(resp *http.Response, repo, rev, file string) error {
+	if resp.StatusCode < 300 {
+		return nil
+	}
+	msg := resp.Header.Get("X-Error-Message")
+	if msg == "" {
+		var body struct {
+			Error string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(b, &body) == nil && body.Error != "" {
+			msg = body.Error
+		}
+	}
+	code := resp.Header.Get("X-Error-Code")
+	where := fmt.Sprintf("%s on the hub (%s)", repo, c.cfg.Endpoint)
+	switch {
+	case resp.StatusCode == http.StatusNotFound || code == "RepoNotFound" && resp.StatusCode == http.StatusUnauthorized:
+		// The hub answers 401 RepoNotFound for repos it hides from anonymous users.
+		e := &Error{Code: CodeNotFound, Repo: repo, File: file,
+			Hint: "check the repo name in the catalog entry (rbee-hive models catalog) and HF_ENDPOINT"}
+		switch {
+		case code == "RevisionNotFound":
+			e.Msg = fmt.Sprintf("revision %q of %s not found on the hub (%s)", rev, repo, c.cfg.Endpoint)
+			e.Hint = "check --revision (a branch, tag or commit of the repo)"
+		case code == "EntryNotFound" && file != "":
+			e.Msg = fmt.Sprintf("file %s of %s not found on the hub (%s)", file, repo, c.cfg.Endpoint)
+		default:
+			e.Msg = fmt.Sprintf("model repo %s not found on the hub (%s)", repo, c.cfg.Endpoint)
+			if resp.StatusCode == http.StatusUnauthorized && c.cfg.Token == "" {
+				e.Hint = "if the repo is private or gated, set HF_TOKEN to a token with access"
+			}
+		}
+		return e
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		e := &Error{Code: CodeAccessDenied, Repo: repo, File: file,
+			Msg: fmt.Sprintf("access denied to %s (HTTP %d: %s)", where, resp.StatusCode, msg)}
+		if c.cfg.Token == "" {
+			e.Hint = "set HF_TOKEN (or write the token file $HF_HOME/token) to a token with access to " + repo
+		} else {
+			e.Hint = fmt.Sprintf("the token from %s was refused; set HF_TOKEN to a token with access to %s", c.cfg.TokenFrom, repo)
+		}
+		return e
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
+		return &statusError{Status: resp.StatusCode, Msg: msg}
+	}
+	return &Error{Code: CodeBadResponse, Repo: repo, File: file,
+		Msg: fmt.Sprintf("unexpected answer from %s: HTTP %d %s", where, resp.StatusCode, msg)}
+}
+
+// retry runs op until it succeeds, fails permanently or tries run out, with
+// exponential backoff. op returns how many bytes it moved: an attempt that
+// made real progress does not count against the tries.
+func (c *Client) retry(ctx context.Context, repo, file string, op func(context.Context) (int64, error)) error {
+	var last error
+	for attempt, spent := 1, 0; ; attempt++ {
+		moved, err := op(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if permanent(err) {
+			return err
+		}
+		last = err
+		spent++
+		if moved >= progressReset && !errors.Is(err, ErrChecksumMismatch) {
+			spent = 1
+		}
+		if spent >= c.tries {
+			what := repo
+			if file != "" {
+				what = file + " of " + repo
+			}
+			return &Error{Code: CodeUnavailable, Repo: repo, File: file, Err: last,
+				Msg:  fmt.Sprintf("downloading %s from %s failed after %d tries", what, c.cfg.Endpoint, spent),
+				Hint: "run the same command again: it continues from the bytes already on disk"}
+		}
+		delay := c.baseDelay << (spent - 1)
+		if delay > c.maxDelay || delay <= 0 {
+			delay = c.maxDelay
+		}
+		delay += time.Duration(rand.Int64N(int64(delay)/4 + 1)) // jitter: pools retrying together spread out
+		c.log.Debug("hub retry", "repo", repo, "file", file, "attempt", attempt, "in", delay, "err", err)
+		c.progress.Retry(file, spent+1, c.tries, err, delay)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// progressReset: an attempt that moved this much resets the try count, so a
+// long download over a flaky link keeps going as long as it advances.
+const progressReset = 1 << 20
+
+// repoPath escapes ORG/NAME for a URL path, keeping the slash.
+func repoPath(repo string) string {
+	org, name, _ := strings.Cut(repo, "/")
+	return url.PathEscape(org) + "/" + url.PathEscape(name)
+}

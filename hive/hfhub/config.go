@@ -1,0 +1,55 @@
+package hfhub
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultEndpoint is the public Hugging Face Hub.
+const DefaultEndpoint = "https://huggingface.co"
+
+// DefaultInclude is the file set downloaded when a catalog entry names none.
+var DefaultInclude = []string{"*.safetensors", "*.json", "tokenizer.model"}
+
+// Config is where the hub is and who we are to it.
+type Config struct {
+	Endpoint  string // without trailing slash
+	Token     string // sent as Authorization: Bearer; empty = anonymous
+	TokenFrom string // "HF_TOKEN" or the token file path, for hints
+}
+
+// ConfigFromEnv reads HF_ENDPOINT and the token the way huggingface_hub does:
+// HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the token file at
+// HF_TOKEN_PATH or $HF_HOME/token (HF_HOME defaults to ~/.cache/huggingface).
+// getenv is os.Getenv in production; tests pass their own.
+func ConfigFromEnv(getenv func(string) string) Config {
+	c := Config{Endpoint: strings.TrimRight(getenv("HF_ENDPOINT"), "/")}
+	if c.Endpoint == "" {
+		c.Endpoint = DefaultEndpoint
+	}
+	for _, k := range []string{"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} {
+		if t := strings.TrimSpace(getenv(k)); t != "" {
+			c.Token, c.TokenFrom = t, k
+			return c
+		}
+	}
+	path := getenv("HF_TOKEN_PATH")
+	if path == "" {
+		home := getenv("HF_HOME")
+		if home == "" {
+			if h := getenv("HOME"); h != "" {
+				home = filepath.Join(h, ".cache", "huggingface")
+			}
+		}
+		if home != "" {
+			path = filepath.Join(home, "token")
+		}
+	}
+	if path != "" {
+		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+			c.Token, c.TokenFrom = strings.TrimSpace(string(b)), path
+		}
+	}
+	return c
+}

@@ -1,0 +1,302 @@
+package hfhub
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// fetch downloads one file with retries.
+func (c *Client) fetch(ctx context.Context, repo string, j *job) error {
+	u := fmt.Sprintf("%s/%s/resolve/%s/%s", c.cfg.Endpoint, repoPath(repo), url.PathEscape(j.commit), escapePath(j.entry.Path))
+	var fetched int64
+	err := c.retry(ctx, repo, j.entry.Path, func(ctx context.Context) (int64, error) {
+		n, err := c.fetchOnce(ctx, u, repo, j)
+		fetched += n
+		return n, err
+	})
+	j.result.Fetched = fetched
+	c.progress.FileDone(j.entry.Path, j.result, err)
+	return err
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+// fetchOnce is one attempt: continue <file>.incomplete from its current size,
+// verify, rename into place. It returns the bytes transferred.
+func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved int64, err error) {
+	e := j.entry
+	inc := j.dest + ".incomplete"
+	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
+		return 0, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
+	}
+	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	off := st.Size()
+	v := newVerifier(e)
+	buf := c.getBuf()
+	defer c.putBuf(buf)
+	if off > e.Size {
+		off = 0
+	}
+	if off > 0 {
+		// Resume: the hash must cover the bytes already on disk.
+		if _, err := copyBuf(v, io.NewSectionReader(f, 0, off), *buf); err != nil {
+			off = 0
+			v = newVerifier(e)
+		}
+	}
+	if err := f.Truncate(off); err != nil {
+		return 0, err
+	}
+	c.progress.FileStart(e.Path, e.Size, off)
+	if off < e.Size || e.Size == 0 && off == 0 {
+		n, newOff, err := c.transfer(ctx, u, repo, j, f, off, v, *buf)
+		moved, off = n, newOff
+		if err != nil {
+			return moved, err
+		}
+	}
+	if err := v.check(e); err != nil {
+		// Never keep bytes that failed verification: the retry starts clean.
+		f.Close()
+		f = nil
+		os.Remove(inc)
+		c.progress.FileStart(e.Path, e.Size, 0)
+		return moved, fmt.Errorf("%s: %w", e.Path, err)
+	}
+	if err := f.Close(); err != nil {
+		f = nil
+		return moved, err
+	}
+	f = nil
+	if err := os.Rename(inc, j.dest); err != nil {
+		return moved, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
+	}
+	dst, err := os.Stat(j.dest)
+	if err != nil {
+		return moved, err
+	}
+	rec := v.record(e, dst)
+	rec.Commit = j.commit
+	writeRecord(j.dir, e.Path, rec)
+	j.result = FileResult{Name: e.Path, Size: e.Size, SHA256: rec.SHA256}
+	return moved, nil
+}
+
+// transfer GETs the file from off and appends to f, hashing in the same pass.
+func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.File, off int64, v *verifier, buf []byte) (moved, newOff int64, err error) {
+	e := j.entry
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(c.stallTimeout, func() { stalled.Store(true); cancel() })
+	defer watchdog.Stop()
+	stallErr := func(err error) error {
+		if stalled.Load() {
+			return fmt.Errorf("%s: no data for %s: %w", e.Path, c.stallTimeout, ErrStalled)
+		}
+		return err
+	}
+	req, err := c.newRequest(actx, http.MethodGet, u)
+	if err != nil {
+		return 0, off, err
+	}
+	if off > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(off, 10)+"-")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, off, stallErr(err)
+	}
+	defer resp.Body.Close()
+	if err := c.checkStatus(resp, repo, j.commit, e.Path); err != nil {
+		var se *statusError
+		if errors.As(err, &se) && se.Status == http.StatusRequestedRangeNotSatisfiable {
+			f.Truncate(0) // our partial file no longer fits the server's: start over
+		}
+		return 0, off, err
+	}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		if start, ok := rangeStart(resp.Header.Get("Content-Range")); !ok || start != off {
+			f.Truncate(0)
+			return 0, off, fmt.Errorf("%s: server sent range %q for bytes=%d-", e.Path, resp.Header.Get("Content-Range"), off)
+		}
+	case http.StatusOK:
+		if off > 0 { // the server ignored Range: start over
+			off = 0
+			v.reset(e)
+			if err := f.Truncate(0); err != nil {
+				return 0, 0, err
+			}
+			c.progress.FileStart(e.Path, e.Size, 0)
+		}
+	default:
+		return 0, off, &statusError{Status: resp.StatusCode, Msg: "unexpected status"}
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, off, err
+	}
+	// Read one byte past the expected end to notice an overlong body.
+	body := &watchedReader{r: io.LimitReader(resp.Body, e.Size-off+1), dog: watchdog, d: c.stallTimeout}
+	for {
+		n, rerr := io.ReadFull(body, buf)
+		if n > 0 {
+			if off+int64(n) > e.Size {
+				f.Truncate(0)
+				return moved, off, fmt.Errorf("%s: server sent more than %d bytes: %w", e.Path, e.Size, ErrSizeMismatch)
+			}
+			if _, err := f.Write(buf[:n]); err != nil {
+				return moved, off, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
+			}
+			v.Write(buf[:n])
+			off += int64(n)
+			moved += int64(n)
+			c.progress.Advance(e.Path, int64(n))
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF && off == e.Size {
+			break
+		}
+		if rerr != nil && rerr != io.ErrUnexpectedEOF {
+			return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, rerr))
+		}
+		if rerr == io.ErrUnexpectedEOF { // body ended early without a transport error
+			return moved, off, fmt.Errorf("%s: body ended at byte %d of %d: %w", e.Path, off, e.Size, io.ErrUnexpectedEOF)
+		}
+	}
+	if off != e.Size {
+		return moved, off, fmt.Errorf("%s: got %d of %d bytes: %w", e.Path, off, e.Size, ErrSizeMismatch)
+	}
+	return moved, off, nil
+}
+
+// rangeStart parses the first byte of "bytes START-END/TOTAL".
+func rangeStart(cr string) (int64, bool) {
+	s, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	s, _, ok = strings.Cut(s, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// watchedReader feeds the stall watchdog on every byte that arrives.
+type watchedReader struct {
+	r   io.Reader
+	dog *time.Timer
+	d   time.Duration
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.dog.Reset(w.d)
+	}
+	return n, err
+}
+
+// copyBuf is io.CopyBuffer without the WriterTo/ReaderFrom detours, so the
+// given 1 MiB buffer is really used.
+func copyBuf(w io.Writer, r io.Reader, buf []byte) (int64, error) {
+	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, buf)
+}
+
+// verifier hashes a file as it is written: sha256 always (recorded in the
+// catalog), the git blob id when that is all the hub publishes (non-LFS files).
+type verifier struct {
+	sha hash.Hash
+	git hash.Hash
+	n   int64
+}
+
+func newVerifier(e TreeEntry) *verifier {
+	v := &verifier{}
+	v.reset(e)
+	return v
+}
+
+func (v *verifier) reset(e TreeEntry) {
+	v.sha, v.git, v.n = sha256.New(), nil, 0
+	if e.SHA256() == "" && isGitOID(e.OID) {
+		v.git = sha1.New()
+		fmt.Fprintf(v.git, "blob %d\x00", e.Size)
+	}
+}
+
+func (v *verifier) Write(p []byte) (int, error) {
+	v.sha.Write(p)
+	if v.git != nil {
+		v.git.Write(p)
+	}
+	v.n += int64(len(p))
+	return len(p), nil
+}
+
+func (v *verifier) check(e TreeEntry) error {
+	if v.n != e.Size {
+		return fmt.Errorf("%d bytes, expected %d: %w", v.n, e.Size, ErrSizeMismatch)
+	}
+	if want := e.SHA256(); want != "" {
+		if got := hex.EncodeToString(v.sha.Sum(nil)); got != want {
+			return fmt.Errorf("sha256 %s, expected %s: %w", got, want, ErrChecksumMismatch)
+		}
+	}
+	if v.git != nil {
+		if got := hex.EncodeToString(v.git.Sum(nil)); got != e.OID {
+			return fmt.Errorf("git blob id %s, expected %s: %w", got, e.OID, ErrChecksumMismatch)
+		}
+	}
+	return nil
+}
+
+func (v *verifier) record(e TreeEntry, st fs.FileInfo) record {
+	r := record{Size: st.Size(), MtimeNS: st.ModTime().UnixNano(), SHA256: hex.EncodeToString(v.sha.Sum(nil))}
+	if v.git != nil {
+		r.GitOID = e.OID
+	}
+	return r
+}
+
+func isGitOID(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
