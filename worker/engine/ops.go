@@ -1,0 +1,72 @@
+package engine
+
+import "math"
+
+// rmsNorm writes w ⊙ x / sqrt(mean(x²) + eps) for each row of width len(w).
+func rmsNorm(dst, x, w []float32, eps float64) {
+	d := len(w)
+	for r := 0; r+d <= len(x); r += d {
+		xr, dr := x[r:r+d], dst[r:r+d]
+		var ss float64
+		for _, v := range xr {
+			ss += float64(v) * float64(v)
+		}
+		scale := float32(1 / math.Sqrt(ss/float64(d)+eps))
+		for i, v := range xr {
+			dr[i] = w[i] * (v * scale)
+		}
+	}
+}
+
+// addBias adds b to every row of x.
+func addBias(x, b []float32) {
+	if b == nil {
+		return
+	}
+	for r := 0; r+len(b) <= len(x); r += len(b) {
+		xr := x[r : r+len(b)]
+		for i, v := range b {
+			xr[i] += v
+		}
+	}
+}
+
+// addInto does x += y.
+func addInto(x, y []float32) {
+	for i, v := range y[:len(x)] {
+		x[i] += v
+	}
+}
+
+// rope rotates the first rotaryDim dims of every head of n rows of x (row
+// width heads×headDim) at positions pos0.. in the Hugging Face "rotate_half"
+// layout: dim i pairs with dim i+rotaryDim/2, frequency theta^(-2i/rotaryDim).
+// cs is scratch of len ≥ rotaryDim.
+func rope(x []float32, n, heads, headDim, rotaryDim, pos0 int, theta float64, cs []float32) {
+	half := rotaryDim / 2
+	cos, sin := cs[:half], cs[half:rotaryDim]
+	width := heads * headDim
+	for t := range n {
+		p := float64(pos0 + t)
+		for i := range half {
+			a := p * math.Pow(theta, -float64(2*i)/float64(rotaryDim))
+			cos[i], sin[i] = float32(math.Cos(a)), float32(math.Sin(a))
+		}
+		row := x[t*width : (t+1)*width]
+		for h := range heads {
+			v := row[h*headDim : h*headDim+rotaryDim]
+			for i := range half {
+				a, b := v[i], v[i+half]
+				v[i] = a*cos[i] - b*sin[i]
+				v[i+half] = b*cos[i] + a*sin[i]
+			}
+		}
+	}
+}
+
+// swiGLU writes silu(gate) ⊙ up into gate.
+func swiGLU(gate, up []float32) {
+	for i, g := range gate {
+		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}

@@ -1,0 +1,131 @@
+package engine
+
+import "fmt"
+
+// Session is one generation's state: the positions fed so far and their KV
+// cache. Each request gets a fresh Session, so no state can leak between
+// requests. A Session is not safe for concurrent use.
+type Session struct {
+	m      *Model
+	pos    int
+	k, v   [][]float32 // per layer: [positions][KVHeads×HeadDim]
+	bufs   buffers
+	scores [][]float32 // per pool worker: attention weights
+}
+
+// buffers are the activations of one Forward call, reused across calls.
+type buffers struct {
+	x, h, q, k, v, att, o, gate, up, logits, cs []float32
+}
+
+// NewSession starts an empty sequence with its own KV cache.
+func (m *Model) NewSession() *Session {
+	return &Session{m: m, k: make([][]float32, m.cfg.Layers), v: make([][]float32, m.cfg.Layers)}
+}
+
+// Len returns the number of positions in the cache.
+func (s *Session) Len() int { return s.pos }
+
+// Forward appends tokens to the sequence (all at once: a batched prefill
+// when len(tokens) > 1) and returns the logits of the last position
+// (len VocabSize; valid until the next call).
+func (s *Session) Forward(tokens []int) ([]float32, error) {
+	c := s.m.cfg
+	n := len(tokens)
+	if n == 0 {
+		return nil, fmt.Errorf("forward: no tokens")
+	}
+	if s.pos+n > c.MaxPositions {
+		return nil, fmt.Errorf("%w: %d cached + %d new tokens > %d (max_position_embeddings)", ErrContextExceeded, s.pos, n, c.MaxPositions)
+	}
+	for i, t := range tokens {
+		if t < 0 || t >= c.VocabSize {
+			return nil, fmt.Errorf("%w: token %d at %d (vocab size %d)", ErrBadToken, t, i, c.VocabSize)
+		}
+	}
+	b := s.buffers(n)
+	for i, t := range tokens {
+		s.m.embed.Row(t, b.x[i*c.Hidden:(i+1)*c.Hidden])
+	}
+	s.growCache(s.pos + n)
+	for l := range s.m.layers {
+		s.layer(l, n)
+	}
+	last := b.x[(n-1)*c.Hidden : n*c.Hidden]
+	rmsNorm(b.h[:c.Hidden], last, s.m.norm, c.RMSEps)
+	s.m.pool.MatMul(b.logits, b.h[:c.Hidden], 1, s.m.lmHead)
+	s.pos += n
+	return b.logits, nil
+}
+
+// layer runs decoder block l on the n rows of s.bufs.x in place.
+func (s *Session) layer(l int, n int) {
+	c, lw, b, pool := s.m.cfg, &s.m.layers[l], &s.bufs, s.m.pool
+	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	h := b.h[:n*c.Hidden]
+	rmsNorm(h, b.x[:n*c.Hidden], lw.attnNorm, c.RMSEps)
+	q, k, v := b.q[:n*qDim], b.k[:n*kvDim], b.v[:n*kvDim]
+	pool.MatMul(q, h, n, lw.q)
+	pool.MatMul(k, h, n, lw.k)
+	pool.MatMul(v, h, n, lw.v)
+	addBias(q, lw.qBias)
+	addBias(k, lw.kBias)
+	addBias(v, lw.vBias)
+	rope(q, n, c.Heads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
+	rope(k, n, c.KVHeads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
+	copy(s.k[l][s.pos*kvDim:], k)
+	copy(s.v[l][s.pos*kvDim:], v)
+	att := b.att[:n*qDim]
+	s.attend(l, q, att, n)
+	o := b.o[:n*c.Hidden]
+	pool.MatMul(o, att, n, lw.o)
+	addBias(o, lw.oBias)
+	addInto(b.x[:n*c.Hidden], o)
+
+	rmsNorm(h, b.x[:n*c.Hidden], lw.mlpNorm, c.RMSEps)
+	g, u := b.gate[:n*c.Intermediate], b.up[:n*c.Intermediate]
+	pool.MatMul(g, h, n, lw.gate)
+	pool.MatMul(u, h, n, lw.up)
+	swiGLU(g, u)
+	pool.MatMul(o, g, n, lw.down)
+	addInto(b.x[:n*c.Hidden], o)
+}
+
+// buffers sizes the activation buffers for n rows.
+func (s *Session) buffers(n int) *buffers {
+	c, b := s.m.cfg, &s.bufs
+	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	grow := func(buf *[]float32, size int) {
+		if cap(*buf) < size {
+			*buf = make([]float32, size)
+		}
+		*buf = (*buf)[:size]
+	}
+	grow(&b.x, n*c.Hidden)
+	grow(&b.h, n*c.Hidden)
+	grow(&b.o, n*c.Hidden)
+	grow(&b.q, n*qDim)
+	grow(&b.att, n*qDim)
+	grow(&b.k, n*kvDim)
+	grow(&b.v, n*kvDim)
+	grow(&b.gate, n*c.Intermediate)
+	grow(&b.up, n*c.Intermediate)
+	grow(&b.logits, c.VocabSize)
+	grow(&b.cs, c.RotaryDim)
+	return b
+}
+
+// growCache makes room for positions [0, need), doubling to amortise.
+func (s *Session) growCache(need int) {
+	kvDim := s.m.cfg.KVHeads * s.m.cfg.HeadDim
+	if len(s.k) == 0 || len(s.k[0]) >= need*kvDim {
+		return
+	}
+	size := min(max(need, 2*len(s.k[0])/kvDim, 64), s.m.cfg.MaxPositions) * kvDim
+	for l := range s.k {
+		nk, nv := make([]float32, size), make([]float32, size)
+		copy(nk, s.k[l])
+		copy(nv, s.v[l])
+		s.k[l], s.v[l] = nk, nv
+	}
+}

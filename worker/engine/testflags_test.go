@@ -1,0 +1,3 @@
+package engine_test
+
+import _ "github.com/rbee-go/rbee/testflags"
