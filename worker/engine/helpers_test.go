@@ -16,11 +16,11 @@ import (
 
 // spec describes a small random model.
 type spec struct {
-	arch                                        string
+	arch                                         string
 	vocab, hidden, inter, layers, heads, kvHeads int
-	maxPos, window                              int
-	tie                                         bool
-	extra                                       map[string]any
+	maxPos, window                               int
+	tie                                          bool
+	extra                                        map[string]any
 }
 
 func smallSpec(arch string) spec {
