@@ -45,12 +45,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Detail renders the hint and log tail as the lines the CLI prints under
-// the `error: …` line.
+// ErrorHint is the operator hint; the CLIs print it on the line after the error.
+func (e *Error) ErrorHint() string { return e.Hint }
+
+// Detail renders the log tail as the lines the CLI prints under the
+// `error: …` and hint lines.
 func (e *Error) Detail() string {
 	var b strings.Builder
-	if e.Hint != "" {
-		fmt.Fprintf(&b, "hint: %s\n", e.Hint)
+	if e.LogPath != "" && len(e.LogTail) == 0 {
+		fmt.Fprintf(&b, "the worker wrote nothing to its log (%s)\n", e.LogPath)
 	}
 	if len(e.LogTail) > 0 {
 		fmt.Fprintf(&b, "last %d log lines (%s):\n", len(e.LogTail), e.LogPath)

@@ -38,8 +38,14 @@ func (a *app) dispatch(args []string) int {
 		}
 	case "worker":
 		switch sub {
-		case "spawn", "list", "stop", "logs":
-			return a.notImplemented("worker "+sub, rest)
+		case "spawn":
+			return a.workerSpawn(rest)
+		case "list":
+			return a.workerList(rest)
+		case "stop":
+			return a.workerStop(rest)
+		case "logs":
+			return a.workerLogs(rest)
 		}
 	case "hub":
 		switch sub {
