@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rbee-go/rbee/worker"
+	"github.com/rbee-go/rbee/worker/sample"
+)
+
+// errEmit marks a failed write to the client: the generation stops as cancelled.
+var errEmit = errors.New("client write failed")
+
+// generation is one request's run.
+type generation struct {
+	backend *Backend
+	req     worker.ExecuteRequest
+	prompt  []int // prompt ids (with BOS)
+	emit    func(worker.Event) error
+}
+
+// run generates and emits token events, then returns the terminal event
+// (not yet emitted). Tokens are emitted as text chunks: an event per sampled
+// token that released text; text held back (a partial character, a possible
+// stop-string prefix) goes out with a later event.
+func (g *generation) run(ctx context.Context) (term worker.Event) {
+	start := time.Now()
+	sent := 0
+	elapsed := func() int64 { return time.Since(start).Milliseconds() }
+	end := func(reason worker.StopReason, matched string) worker.Event {
+		return worker.End(sent, elapsed(), reason, matched)
+	}
+	emitText := func(text string) error {
+		if text == "" {
+			return nil
+		}
+		// The decoder promises whole characters; keep the stream valid regardless.
+		if err := g.emit(worker.Token(strings.ToValidUTF8(text, "\uFFFD"), sent)); err != nil {
+			return fmt.Errorf("%w: %w", errEmit, err)
+		}
+		sent++
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			term = worker.Error(worker.CodeInternal, fmt.Sprintf("generation failed: %v", r))
+		}
+	}()
+
+	sess := g.backend.Model.NewSession()
+	logits, err := sess.Forward(g.prompt)
+	if err != nil {
+		return worker.Error(worker.CodeInternal, fmt.Sprintf("prefill of %d tokens: %v", len(g.prompt), err))
+	}
+	ctxLen := g.backend.Model.ContextLength()
+	smp := sample.New(sample.Params{
+		Temperature:       g.req.Temperature,
+		TopK:              g.req.TopK,
+		TopP:              g.req.TopP,
+		MinP:              g.req.MinP,
+		RepetitionPenalty: g.req.RepetitionPenalty,
+	}, g.req.Seed)
+	dec := g.backend.Tokenizer.NewStreamDecoder(true)
+	stops := newStopMatcher(g.req.Stop)
+	seen := slices.Clip(slices.Clone(g.prompt))
+	reason := worker.StopMaxTokens
+
+	for n := 0; ; n++ {
+		if ctx.Err() != nil {
+			return end(worker.StopCancelled, "")
+		}
+		id := smp.Sample(logits, seen)
+		if slices.Contains(g.backend.EOS, id) {
+			reason = worker.StopEOS
+			break
+		}
+		seen = append(seen, id)
+		out, matched := stops.Push(dec.Push(id))
+		if err := emitText(out); err != nil {
+			return end(worker.StopCancelled, "")
+		}
+		if matched != "" {
+			return end(worker.StopSequence, matched)
+		}
+		// Stop at max_tokens, or when the context is full (also MAX_TOKENS:
+		// the client asked for more than the model can hold).
+		if n+1 >= g.req.MaxTokens || len(seen) >= ctxLen {
+			break
+		}
+		if logits, err = sess.Forward([]int{id}); err != nil {
+			return worker.Error(worker.CodeInternal, fmt.Sprintf("decode step %d: %v", n+1, err))
+		}
+	}
+	// Release what was held back; a stop string may still complete in it.
+	out, matched := stops.Push(dec.Flush())
+	if matched == "" {
+		out += stops.Flush()
+	}
+	if err := emitText(out); err != nil {
+		return end(worker.StopCancelled, "")
+	}
+	if matched != "" {
+		return end(worker.StopSequence, matched)
+	}
+	return end(reason, "")
+}
