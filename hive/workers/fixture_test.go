@@ -55,7 +55,7 @@ func doubleArgs(mode string, extra ...string) string {
 	return s
 }
 
-func newFixture(t *testing.T, mode string, extraEnv ...string) *fixture {
+func newFixture(t testing.TB, mode string, extraEnv ...string) *fixture {
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
