@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -36,34 +37,43 @@ type modelJSON struct {
 	IgnoreMerges            bool           `json:"ignore_merges"`
 	Dropout                 *float64       `json:"dropout"`
 	Vocab                   map[string]int `json:"vocab"`
-	Merges                  []mergeJSON    `json:"merges"`
+	Merges                  mergesJSON     `json:"merges"`
 }
 
-// mergeJSON is one BPE merge; tokenizer.json spells it "a b" (older files)
-// or ["a", "b"] (newer files, which allows spaces inside tokens).
-type mergeJSON [2]string
+// mergesJSON is the BPE merge list; tokenizer.json spells a merge "a b"
+// (older files) or ["a", "b"] (newer files, which allow spaces in tokens).
+// The whole list is decoded in one go: a per-merge UnmarshalJSON would
+// re-scan each element and make loading a 150k-merge file much slower.
+type mergesJSON [][2]string
 
-func (m *mergeJSON) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+func (m *mergesJSON) UnmarshalJSON(b []byte) error {
+	rest := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("[")), " \t\r\n")
+	if len(rest) > 0 && rest[0] == '"' {
+		var lines []string
+		if err := json.Unmarshal(b, &lines); err != nil {
 			return err
 		}
-		a, c, ok := strings.Cut(s, " ")
-		if !ok || a == "" || c == "" {
-			return fmt.Errorf("merge %q is not two tokens separated by a space", s)
+		*m = make(mergesJSON, len(lines))
+		for i, s := range lines {
+			a, c, ok := strings.Cut(s, " ")
+			if !ok || a == "" || c == "" {
+				return fmt.Errorf("merge %q is not two tokens separated by a space", s)
+			}
+			(*m)[i] = [2]string{a, c}
 		}
-		m[0], m[1] = a, c
 		return nil
 	}
-	var pair []string
-	if err := json.Unmarshal(b, &pair); err != nil {
+	var pairs [][]string
+	if err := json.Unmarshal(b, &pairs); err != nil {
 		return err
 	}
-	if len(pair) != 2 {
-		return fmt.Errorf("merge %s does not have two tokens", b)
+	*m = make(mergesJSON, len(pairs))
+	for i, p := range pairs {
+		if len(p) != 2 {
+			return fmt.Errorf("merge %q does not have two tokens", p)
+		}
+		(*m)[i] = [2]string{p[0], p[1]}
 	}
-	m[0], m[1] = pair[0], pair[1]
 	return nil
 }
 

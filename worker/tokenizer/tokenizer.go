@@ -243,12 +243,12 @@ func without(ids []int, id int) []int {
 // Encode tokenizes text. addSpecial adds what the post-processor and
 // tokenizer_config.json ask for (BOS for Llama, nothing for Qwen). Text that
 // spells an added token is encoded as that token. Invalid UTF-8 is read as
-// U+FFFD.
+// U+FFFD. The result is never nil.
 func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	var ids []int
+	ids := make([]int, 0, len(text)/3+len(t.prefix)+len(t.suffix)+1)
 	if addSpecial {
 		ids = append(ids, t.prefix...)
 	}

@@ -1,6 +1,7 @@
 package tokenizer_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -326,5 +327,29 @@ func TestLoadErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.wantErr)
 			assert.Equal(t, tc.isUnsup, errors.Is(err, tokenizer.ErrUnsupported), err.Error())
 		})
+	}
+}
+
+// Extra reference encodings of edge cases (contractions, whitespace runs,
+// Unicode spaces, scripts, added tokens in context, empty text), made by the
+// same transformers.js implementation as the shared fixtures; see
+// testdata/README.md.
+func TestEncodingsExtra(t *testing.T) {
+	for _, fam := range families {
+		tk := load(t, fam)
+		raw, err := os.ReadFile(filepath.Join("testdata", fam+".extra.json"))
+		require.NoError(t, err)
+		var encs []encoding
+		require.NoError(t, json.Unmarshal(raw, &encs))
+		require.NotEmpty(t, encs)
+		for _, e := range encs {
+			t.Run(fam+"/"+e.Text, func(t *testing.T) {
+				ids := tk.Encode(e.Text, false)
+				assert.Equal(t, e.IDs, ids, "ids")
+				assert.Equal(t, e.IDsWithSpecial, tk.Encode(e.Text, true), "ids_with_special")
+				assert.Equal(t, e.Decoded, tk.Decode(e.IDs, false), "decoded")
+				assert.Equal(t, tk.Decode(ids, true), streamDecode(t, tk, ids, true), "stream")
+			})
+		}
 	}
 }
