@@ -38,6 +38,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrorHint is the operator hint; the CLIs print it on the line after the error.
+func (e *Error) ErrorHint() string { return e.Hint }
+
 // Is matches sentinel errors by code: errors.Is(err, hfhub.ErrNotFound).
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)

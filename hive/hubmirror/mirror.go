@@ -462,3 +462,6 @@ func (s *Server) Close() error { return s.srv.Close() }
 
 // Shutdown stops accepting and waits for open requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+// Addr is the listening address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }

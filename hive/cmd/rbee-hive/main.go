@@ -34,7 +34,7 @@ func (a *app) dispatch(args []string) int {
 		case "list":
 			return a.modelsList(rest)
 		case "download":
-			return a.notImplemented("models download", rest)
+			return a.modelsDownload(rest)
 		}
 	case "worker":
 		switch sub {
@@ -50,7 +50,7 @@ func (a *app) dispatch(args []string) int {
 	case "hub":
 		switch sub {
 		case "serve":
-			return a.notImplemented("hub serve", rest)
+			return a.hubServe(rest)
 		}
 	case "help":
 		return a.help(args[1:])
