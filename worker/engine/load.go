@@ -92,6 +92,18 @@ func (m *Model) DecodeBytes() int64 {
 	return n + m.lmHead.Bytes() + int64(m.cfg.Hidden*m.embed.DType.Size())
 }
 
+// DecodeBuffers returns the weight bytes a decode step streams (layers and
+// lm_head), for bandwidth probes.
+func (m *Model) DecodeBuffers() [][]byte {
+	var bufs [][]byte
+	for _, l := range m.layers {
+		for _, w := range []kernels.Matrix{l.q, l.k, l.v, l.o, l.gate, l.up, l.down} {
+			bufs = append(bufs, w.Data)
+		}
+	}
+	return append(bufs, m.lmHead.Data)
+}
+
 // Pool returns the model's compute pool (the benchmark probes bandwidth with it).
 func (m *Model) Pool() *kernels.Pool { return m.pool }
 

@@ -56,14 +56,26 @@ func permute16(dst, src []float32) {
 	copy(dst[full:], src[full:])
 }
 
-// StreamRead reads every byte of b once across all workers and returns a
-// checksum: the benchmark's memory-bandwidth probe, using the same
+// StreamRead reads every byte of bufs once across all workers and returns
+// a checksum: the benchmark's memory-bandwidth probe, using the same
 // streaming loads and threads as the kernels.
-func (p *Pool) StreamRead(b []byte) uint64 {
+func (p *Pool) StreamRead(bufs ...[]byte) uint64 {
+	const grain = 1 << 20
+	type piece struct{ buf []byte }
+	var pieces []piece
+	for _, b := range bufs {
+		for lo := 0; lo < len(b); lo += grain {
+			pieces = append(pieces, piece{b[lo:min(lo+grain, len(b))]})
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sums := make([]uint64, p.n)
-	p.forChunks(len(b), 4<<20, func(w, lo, hi int) { sums[w] += streamSum(b[lo:hi]) })
+	p.forChunks(len(pieces), 1, func(w, lo, hi int) {
+		for _, pc := range pieces[lo:hi] {
+			sums[w] += streamSum(pc.buf)
+		}
+	})
 	var s uint64
 	for _, v := range sums {
 		s += v
