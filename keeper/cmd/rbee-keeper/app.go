@@ -1,0 +1,192 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/pflag"
+
+	"github.com/rbee-go/rbee/hive"
+	"github.com/rbee-go/rbee/keeper"
+)
+
+// app holds the global flags and output streams of one invocation.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	pools            string
+	poolsSet         bool
+	json             bool
+	noColor          bool
+	version          bool
+	knownHosts       string
+	acceptNewHostKey bool
+	connectTimeout   time.Duration
+}
+
+func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
+	return &app{stdout: stdout, stderr: stderr, getenv: getenv,
+		pools: keeper.DefaultPoolsPath(getenv), connectTimeout: 10 * time.Second}
+}
+
+func (a *app) addGlobals(fs *pflag.FlagSet) {
+	fs.StringVar(&a.pools, "pools", a.pools, "pools file (env RBEE_POOLS)")
+	fs.BoolVar(&a.json, "json", a.json, "machine output on stdout (JSON only)")
+	fs.BoolVar(&a.noColor, "no-color", a.noColor, "no colors (also NO_COLOR)")
+	fs.BoolVar(&a.version, "version", a.version, "print the version and exit")
+	fs.StringVar(&a.knownHosts, "known-hosts", a.knownHosts, "known_hosts file for SSH host keys (default ~/.ssh/known_hosts)")
+	fs.BoolVar(&a.acceptNewHostKey, "accept-new-host-key", a.acceptNewHostKey, "accept and record the key of a host not yet known")
+	fs.DurationVar(&a.connectTimeout, "connect-timeout", a.connectTimeout, "SSH connect + handshake timeout")
+}
+
+func (a *app) globalUsage() string {
+	fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
+	a.addGlobals(fs)
+	fs.BoolP("help", "h", false, "help for rbee-keeper or a command")
+	return fs.FlagUsages()
+}
+
+func (a *app) run(args []string) int {
+	fs := pflag.NewFlagSet("rbee-keeper", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(false)
+	a.addGlobals(fs)
+	help := fs.BoolP("help", "h", false, "")
+	if err := fs.Parse(args); err != nil && !*help {
+		return a.usageError(err.Error(), "run 'rbee-keeper --help'")
+	}
+	a.poolsSet = fs.Changed("pools") || a.getenv(keeper.EnvPools) != ""
+	if a.version {
+		return a.printVersion()
+	}
+	if *help {
+		a.topHelp(a.stdout)
+		return 0
+	}
+	if fs.NArg() == 0 {
+		a.topHelp(a.stderr)
+		return 2
+	}
+	return a.dispatch(fs.Args())
+}
+
+func (a *app) printVersion() int {
+	fmt.Fprintf(a.stdout, "rbee-keeper %s (%s %s/%s)\n", hive.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return 0
+}
+
+// flags returns the flag set of a command: globals plus --host.
+func (a *app) flags(c command, hosts *[]string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("rbee-keeper "+c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	if hosts != nil {
+		fs.StringSliceVar(hosts, "host", nil, "localhost, a pool name or [user@]host[:port]; comma separated for several")
+	}
+	a.addGlobals(fs)
+	fs.BoolP("help", "h", false, "help for "+c.name)
+	return fs
+}
+
+// parse parses a command's flags; false means the command is over with code.
+func (a *app) parse(fs *pflag.FlagSet, c command, args []string, nargs int) (bool, int) {
+	err := fs.Parse(args)
+	if h, _ := fs.GetBool("help"); h || errors.Is(err, pflag.ErrHelp) {
+		a.commandHelp(fs, c)
+		return false, 0
+	}
+	if err != nil {
+		return false, a.usageError(err.Error(), fmt.Sprintf("run 'rbee-keeper %s --help'", c.name))
+	}
+	if fs.Changed("pools") {
+		a.poolsSet = true
+	}
+	if a.version {
+		return false, a.printVersion()
+	}
+	if nargs >= 0 && fs.NArg() != nargs {
+		return false, a.usageError(fmt.Sprintf("%s takes %d argument(s), got %d", c.name, nargs, fs.NArg()),
+			fmt.Sprintf("run 'rbee-keeper %s --help'", c.name))
+	}
+	if f := fs.Lookup("host"); f != nil && !f.Changed {
+		return false, a.usageError(c.name+": --host is required", "e.g. --host localhost, or a pool name from "+a.pools)
+	}
+	return true, 0
+}
+
+func (a *app) commandHelp(fs *pflag.FlagSet, c command) {
+	fmt.Fprintf(a.stdout, "%s\n\nUsage:\n  rbee-keeper %s %s\n\nFlags:\n%s", c.summary, c.name, c.args, fs.FlagUsages())
+	if c.hive {
+		fmt.Fprintf(a.stdout, "\nOther flags and arguments go to the pool's 'rbee-hive %s' unchanged\n(see 'rbee-hive %s --help').\n",
+			strings.TrimPrefix(c.name, "pool "), strings.TrimPrefix(c.name, "pool "))
+	}
+	fmt.Fprintf(a.stdout, "\nExample:\n%s\n", indent(c.example))
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// keeper loads the pools file and builds the keeper.
+func (a *app) keeper() (*keeper.Keeper, error) {
+	pools, err := keeper.LoadPools(a.pools, a.poolsSet)
+	if err != nil {
+		return nil, err
+	}
+	// The SSH transport plugs in here as Remote.
+	return &keeper.Keeper{Pools: pools}, nil
+}
+
+func (a *app) style() hive.Style {
+	color := !a.noColor && a.getenv("NO_COLOR") == ""
+	if f, ok := a.stdout.(interface{ Fd() uintptr }); !ok || !isatty.IsTerminal(f.Fd()) {
+		color = false
+	}
+	return hive.Style{Color: color}
+}
+
+// fail prints `error: …` plus the error's hint; exit 1.
+func (a *app) fail(err error) int {
+	a.printErr(a.stderr, err)
+	return 1
+}
+
+func (a *app) printErr(w io.Writer, err error) {
+	fmt.Fprintf(w, "error: %s\n", err)
+	var h interface{ ErrorHint() string }
+	if errors.As(err, &h) && h.ErrorHint() != "" {
+		fmt.Fprintf(w, "hint: %s\n", h.ErrorHint())
+	}
+}
+
+func (a *app) usageError(msg, hint string) int {
+	fmt.Fprintf(a.stderr, "error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(a.stderr, "hint: %s\n", hint)
+	}
+	return 2
+}
+
+func (a *app) notImplemented(c command, args []string) int {
+	fs := a.flags(c, nil)
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	if err := fs.Parse(args); err == nil {
+		if h, _ := fs.GetBool("help"); h {
+			a.commandHelp(fs, c)
+			fmt.Fprintln(a.stdout, "\n(not implemented yet)")
+			return 0
+		}
+	}
+	fmt.Fprintf(a.stderr, "error: %s: not implemented yet\n", c.name)
+	return 1
+}

@@ -1,0 +1,135 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// Transport runs the pool's rbee-hive with args (hive arguments, without the
+// binary name), streaming its output. exitCode is the hive's exit status;
+// err is set only when the hive could not be run or the transport broke
+// (then exitCode is ExitTransport, or ExitNotFound when rbee-hive is missing).
+type Transport interface {
+	Run(ctx context.Context, args []string, stdout, stderr io.Writer) (exitCode int, err error)
+	Close() error
+}
+
+// RemoteDialer opens a Transport to a non-local target (the SSH transport).
+type RemoteDialer interface {
+	Dial(ctx context.Context, t Target) (Transport, error)
+}
+
+// Target is a resolved --host value.
+type Target struct {
+	Spec  string // as the operator typed it; used for [host] prefixes and JSON
+	Pool  *Pool  // the pools file entry, when Spec names a pool
+	Local bool   // run rbee-hive on this machine, no SSH
+
+	// Where to connect (for remote targets), from the pool or from [user@]host[:port].
+	User         string
+	Host         string
+	Port         int // 0 = transport default
+	IdentityFile string
+	HiveBin      string // rbee-hive on the pool; "" = "rbee-hive"
+	Home         string // --home for the pool's hive; "" = the hive's default
+}
+
+// LocalHost is the --host value that runs rbee-hive on this machine.
+const LocalHost = "localhost"
+
+// Resolve turns a --host value into a Target: a pool name from the pools
+// file, `localhost`, or [user@]host[:port].
+func (p *Pools) Resolve(spec string) (Target, error) {
+	spec = strings.TrimSpace(spec)
+	if pool := p.Find(spec); pool != nil {
+		t := Target{Spec: spec, Pool: pool, User: pool.User, Host: pool.Host, Port: pool.Port,
+			IdentityFile: pool.IdentityFile, HiveBin: pool.HiveBin, Home: pool.Home}
+		// A pool on this machine without SSH settings runs the hive directly.
+		t.Local = pool.Host == LocalHost && pool.Port == 0 && pool.User == "" && pool.IdentityFile == ""
+		return t, nil
+	}
+	if spec == LocalHost {
+		return Target{Spec: spec, Local: true, Host: LocalHost}, nil
+	}
+	return ParseDestination(spec)
+}
+
+// ParseDestination parses [user@]host[:port] (IPv6 as [addr]:port).
+func ParseDestination(spec string) (Target, error) {
+	t := Target{Spec: spec}
+	rest := spec
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		t.User, rest = rest[:i], rest[i+1:]
+	}
+	t.Host = rest
+	if h, port, err := net.SplitHostPort(rest); err == nil {
+		n, perr := strconv.Atoi(port)
+		if perr != nil || n < 1 || n > 65535 {
+			return t, badHost(spec, fmt.Sprintf("bad port %q", port))
+		}
+		t.Host, t.Port = h, n
+	} else if strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {
+		t.Host = rest[1 : len(rest)-1]
+	}
+	if t.Host == "" || strings.ContainsAny(t.Host, " \t/;$`'\"") || strings.Contains(t.User, " ") {
+		return t, badHost(spec, "not a pool name or [user@]host[:port]")
+	}
+	return t, nil
+}
+
+func badHost(spec, why string) error {
+	return &Error{Code: CodeBadHost, Host: spec, Msg: fmt.Sprintf("bad --host %q: %s", spec, why),
+		Hint: "use localhost, a pool name from the pools file, or [user@]host[:port]"}
+}
+
+// HiveArgs prefixes args with --home when the target sets one.
+func (t Target) HiveArgs(args []string) []string {
+	if t.Home == "" {
+		return args
+	}
+	return append([]string{"--home", t.Home}, args...)
+}
+
+// LocalTransport runs rbee-hive on this machine.
+type LocalTransport struct {
+	Target Target
+	Env    []string // environment of the hive; nil = the keeper's own
+}
+
+// Run runs the local hive and returns its exit status.
+func (l LocalTransport) Run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	bin := l.Target.HiveBin
+	if bin == "" {
+		bin = "rbee-hive"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return ExitNotFound, &Error{Code: CodeHiveNotFound, Host: l.Target.Spec, Err: err,
+			Msg:  fmt.Sprintf("%s: rbee-hive not found (%s)", l.Target.Spec, bin),
+			Hint: "install it with 'make install' (or go install ./hive/cmd/rbee-hive) or set hive_bin in the pools file"}
+	}
+	cmd := exec.CommandContext(ctx, path, l.Target.HiveArgs(args)...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = stdout, stderr, l.Env
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) && exitErr.ExitCode() >= 0 {
+		return exitErr.ExitCode(), nil
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return ExitTransport, &Error{Code: CodeTransportFailure, Host: l.Target.Spec, Err: err,
+			Msg: fmt.Sprintf("%s: running %s: %v", l.Target.Spec, path, err)}
+	}
+	return 0, nil
+}
+
+// Close releases nothing: every Run is its own process.
+func (LocalTransport) Close() error { return nil }
