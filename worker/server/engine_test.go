@@ -190,4 +190,3 @@ func TestLoadErrors(t *testing.T) {
 		require.NoError(t, b.Close())
 	})
 }
-
