@@ -34,6 +34,7 @@ func TestOpenCorrupt(t *testing.T) {
 		{"short length", []byte{1, 2, 3}, safetensors.ErrInvalid, "truncated"},
 		{"header beyond file", valid[:20], safetensors.ErrInvalid, "runs past the end"},
 		{"absurd header length", hugeLen, safetensors.ErrInvalid, "exceeds"},
+		{"gguf", append([]byte("GGUF\x03\x00\x00\x00"), make([]byte, 32)...), safetensors.ErrInvalid, "GGUF file"},
 		{"truncated data", valid[:len(valid)-1], safetensors.ErrInvalid, "beyond the 7-byte data section"},
 		{"trailing bytes", append(append([]byte{}, valid...), 0), safetensors.ErrInvalid, "trailing"},
 		{"not json", rawFile(`not json`, nil), safetensors.ErrInvalid, "not a JSON object"},

@@ -45,6 +45,9 @@ func parseHeader(prefix []byte, fileSize int64) (*header, error) {
 	if fileSize < 8 || len(prefix) < 8 {
 		return nil, fmt.Errorf("%w: truncated: %d bytes, need at least 8 for the header length", ErrInvalid, fileSize)
 	}
+	if bytes.HasPrefix(prefix, []byte("GGUF")) {
+		return nil, fmt.Errorf("%w: this is a GGUF file, not safetensors", ErrInvalid)
+	}
 	n := binary.LittleEndian.Uint64(prefix[:8])
 	if n > maxHeaderSize {
 		return nil, fmt.Errorf("%w: header length %d exceeds the %d-byte limit", ErrInvalid, n, maxHeaderSize)
