@@ -52,6 +52,17 @@ func Repos() []Repo {
 	}
 }
 
+// Lookup finds a tiny repo by model id ("tiny-llama"), hub repo
+// ("rbee-testing/tiny-llama") or arch ("llama").
+func Lookup(name string) (Repo, bool) {
+	for _, r := range Repos() {
+		if name == r.ID || name == r.Repo || name == string(r.Arch) {
+			return r, true
+		}
+	}
+	return Repo{}, false
+}
+
 // Spec is everything the generator needs to write one model. The tiny
 // specs come from SpecFor; benchmarks may build bigger ones.
 type Spec struct {

@@ -30,6 +30,13 @@ func TestRepos(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, r.Architecture, s.Architecture)
 	}
+	for _, name := range []string{"tiny-phi3", "rbee-testing/tiny-phi3", "phi3"} {
+		r, ok := tinymodel.Lookup(name)
+		assert.True(t, ok, name)
+		assert.Equal(t, tinymodel.Phi3, r.Arch, name)
+	}
+	_, ok := tinymodel.Lookup("tiny-gpt2")
+	assert.False(t, ok)
 	_, err := tinymodel.SpecFor("gpt2")
 	assert.ErrorContains(t, err, `unknown arch "gpt2"`)
 }
