@@ -353,3 +353,45 @@ func TestEncodingsExtra(t *testing.T) {
 		}
 	}
 }
+
+// One Tokenizer serves concurrent requests (run with -race to check).
+func TestConcurrentUse(t *testing.T) {
+	for _, fam := range families {
+		tk := load(t, fam)
+		encs := getFixture(t, fam).encodings
+		done := make(chan struct{})
+		for g := 0; g < 4; g++ {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for _, e := range encs {
+					assert.Equal(t, e.IDs, tk.Encode(e.Text, false))
+					assert.Equal(t, e.Decoded, tk.Decode(e.IDs, false))
+				}
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			<-done
+		}
+	}
+}
+
+// Long inputs: a single 64 KB SentencePiece "word" and 64 KB of
+// whitespace (the regex lookahead's worst case) encode and round-trip
+// (their speed is measured by BenchmarkEncode).
+func TestLongInputs(t *testing.T) {
+	tests := []struct{ name, text string }{
+		{"prose", strings.Repeat("The quick brown fox jumps over the lazy dog. ", 1500)},
+		{"no spaces", strings.Repeat("abcdefghij", 6500)},
+		{"spaces", strings.Repeat(" ", 65000) + "x"},
+		{"newlines and spaces", strings.Repeat(" \n", 32000)},
+	}
+	for _, fam := range families {
+		tk := load(t, fam)
+		for _, tc := range tests {
+			t.Run(fam+"/"+tc.name, func(t *testing.T) {
+				ids := tk.Encode(tc.text, false)
+				assert.Equal(t, tc.text, tk.Decode(ids, false))
+			})
+		}
+	}
+}
