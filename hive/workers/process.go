@@ -65,11 +65,10 @@ func signalGroup(pid int, sig syscall.Signal) error {
 	return err
 }
 
-// waitGone polls until the process is gone or ctx ends; it reports whether
-// it is gone.
+// waitGone polls, with a short backoff, until the process is gone or ctx
+// ends; it reports whether it is gone.
 func waitGone(ctx context.Context, pid int, startMS int64) bool {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+	delay := time.Millisecond
 	for {
 		if !alive(ctx, pid, startMS) {
 			return true
@@ -77,7 +76,8 @@ func waitGone(ctx context.Context, pid int, startMS int64) bool {
 		select {
 		case <-ctx.Done():
 			return !alive(context.Background(), pid, startMS)
-		case <-tick.C:
+		case <-time.After(delay):
 		}
+		delay = min(2*delay, 20*time.Millisecond)
 	}
 }
