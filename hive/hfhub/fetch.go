@@ -82,7 +82,7 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 	}
 	c.progress.FileStart(e.Path, e.Size, off)
 	if off < e.Size || e.Size == 0 && off == 0 {
-		n, newOff, err := c.transfer(ctx, u, repo, j, f, off, v, *buf)
+		n, newOff, err := c.transfer(ctx, u, repo, j, f, off, v)
 		moved, off = n, newOff
 		if err != nil {
 			return moved, err
@@ -116,7 +116,7 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 }
 
 // transfer GETs the file from off and appends to f, hashing in the same pass.
-func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.File, off int64, v *verifier, buf []byte) (moved, newOff int64, err error) {
+func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.File, off int64, v *verifier) (moved, newOff int64, err error) {
 	e := j.entry
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -171,17 +171,24 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 	}
 	// Read one byte past the expected end to notice an overlong body.
 	body := &watchedReader{r: io.LimitReader(resp.Body, e.Size-off+1), dog: watchdog, d: c.stallTimeout}
+	pipe := c.newHashPipe(v)
+	defer pipe.finish() // the verifier is complete once transfer returns
 	for {
-		n, rerr := io.ReadFull(body, buf)
-		if n > 0 {
+		b := pipe.next()
+		n, rerr := io.ReadFull(body, *b)
+		if n == 0 {
+			pipe.release(b)
+		} else {
 			if off+int64(n) > e.Size {
+				pipe.release(b)
 				f.Truncate(0)
 				return moved, off, fmt.Errorf("%s: server sent more than %d bytes: %w", e.Path, e.Size, ErrSizeMismatch)
 			}
-			if _, err := f.Write(buf[:n]); err != nil {
+			if _, err := f.Write((*b)[:n]); err != nil {
+				pipe.release(b)
 				return moved, off, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
 			}
-			v.Write(buf[:n])
+			pipe.submit(b, n)
 			off += int64(n)
 			moved += int64(n)
 			c.progress.Advance(e.Path, int64(n))
