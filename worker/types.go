@@ -4,6 +4,9 @@
 // features reuse it; the Go worker (worker/server) speaks it.
 package worker
 
+// Version is the version of the Go llm-worker-rbee and its protocol package.
+const Version = "0.1.0"
+
 // Request defaults of DESIGN §5, applied to fields a request leaves out.
 const (
 	DefaultTemperature       = 1.0

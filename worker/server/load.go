@@ -29,12 +29,13 @@ func Load(path string, opts LoadOptions) (*Backend, error) {
 	fail := func(format string, args ...any) (*Backend, error) {
 		return nil, fmt.Errorf("%w: %s", ErrModel, fmt.Sprintf(format, args...))
 	}
+	wrap := func(err error) (*Backend, error) { return nil, fmt.Errorf("%w: %w", ErrModel, err) }
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fail("%s does not exist", path)
 	}
 	if err != nil {
-		return fail("%v", err)
+		return wrap(err)
 	}
 	dir, weights := path, path
 	if !st.IsDir() {
@@ -49,22 +50,22 @@ func Load(path string, opts LoadOptions) (*Backend, error) {
 	}
 	cfg, err := engine.LoadConfig(dir)
 	if err != nil {
-		return fail("%v", err)
+		return wrap(err)
 	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
-		return fail("%v", err)
+		return wrap(err)
 	}
 	if tok.VocabSize() > cfg.VocabSize {
 		return fail("%s: tokenizer has %d tokens but config.json vocab_size is %d", dir, tok.VocabSize(), cfg.VocabSize)
 	}
 	set, err := safetensors.Open(weights)
 	if err != nil {
-		return fail("%v", err)
+		return wrap(err)
 	}
 	m, err := engine.New(cfg, set, engine.Options{Threads: opts.Threads})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrModel, errors.Join(err, set.Close()))
+		return wrap(errors.Join(err, set.Close()))
 	}
 	eos := slices.Clone(cfg.EOS)
 	if id, ok := tok.EOS(); ok && !slices.Contains(eos, id) {
