@@ -1,0 +1,143 @@
+// Package harness builds the module's binaries once per test process and
+// describes where they are, so features and the matrix run the real programs
+// as an operator would.
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Binary names.
+const (
+	Hive      = "rbee-hive"
+	Keeper    = "rbee-keeper"
+	Worker    = "llm-worker-rbee"
+	TinyModel = "rbee-tinymodel"
+)
+
+// Commands are the main packages built, by binary name. Those not present in
+// the checkout yet are skipped (Has reports which were built).
+func Commands() map[string]string {
+	return map[string]string{
+		Hive:      "./hive/cmd/rbee-hive",
+		Keeper:    "./keeper/cmd/rbee-keeper",
+		Worker:    "./worker/cmd/llm-worker-rbee",
+		TinyModel: "./worker/cmd/rbee-tinymodel",
+	}
+}
+
+// Bins is a directory of freshly built binaries.
+type Bins struct {
+	Dir   string
+	Built map[string]bool
+	Root  string // the module root they were built from
+}
+
+// Path is the absolute path of a built binary.
+func (b *Bins) Path(name string) string { return filepath.Join(b.Dir, name) }
+
+// Has reports whether name was built.
+func (b *Bins) Has(name string) bool { return b.Built[name] }
+
+// PathEnv is a PATH value with the binaries first.
+func (b *Bins) PathEnv() string {
+	return b.Dir + string(os.PathListSeparator) + os.Getenv("PATH")
+}
+
+// built caches the one build of this test process; it is set once and then
+// only read, which is why a package-level value is acceptable here.
+var built = sync.OnceValues(build)
+
+// Build builds the binaries (once per process) and returns where they are.
+func Build() (*Bins, error) { return built() }
+
+// staleAfter: binary dirs of earlier runs older than this are removed.
+const staleAfter = 24 * time.Hour
+
+func build() (*Bins, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	sweepStale()
+	dir, err := os.MkdirTemp("", "rbee-bin-")
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	// Readable by every user: some features run the hive as another user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	b := &Bins{Dir: dir, Built: map[string]bool{}, Root: root}
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	for name, pkg := range Commands() {
+		if hasMain(filepath.Join(root, pkg)) {
+			args = append(args, pkg)
+			b.Built[name] = true
+		}
+	}
+	if !b.Built[Hive] || !b.Built[Keeper] {
+		return nil, fmt.Errorf("harness: %s and %s must exist in %s", Hive, Keeper, root)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Stderr = root, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("harness: go %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return b, nil
+}
+
+// hasMain reports whether dir holds a main package (a non-test .go file).
+func hasMain(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+			src, err := os.ReadFile(filepath.Join(dir, n))
+			if err == nil && bytes.Contains(src, []byte("package main")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ModuleRoot walks up from the working directory to the go.mod of the module.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("harness: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// sweepStale removes binary directories left by runs long gone.
+func sweepStale() {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "rbee-bin-*"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.IsDir() && time.Since(fi.ModTime()) > staleAfter {
+			_ = os.RemoveAll(m)
+		}
+	}
+}
