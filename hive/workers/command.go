@@ -126,7 +126,7 @@ func (m *Manager) ResolveBinary(backend string) (string, error) {
 			continue
 		}
 		if err := checkExecutable(v); err != nil {
-			e := newError(CodeWorkerBinaryNotFound, hint, "$%s=%s is not usable", key, v)
+			e := newError(CodeWorkerBinaryNotFound, hint, "%s=%s is not usable", key, v)
 			e.Err = err
 			return "", e
 		}

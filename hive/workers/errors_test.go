@@ -41,7 +41,7 @@ func TestSpawnRefusals(t *testing.T) {
 		{"not enough VRAM", func(f *fixture) { f.host.vram = 1100 },
 			workers.SpawnRequest{Backend: "cuda", ModelID: "tiny", GPU: 1}, workers.CodeInsufficientVRAM, "free VRAM on GPU 1"},
 		{"binary missing", func(f *fixture) { f.m.Env = append(f.m.Env, "RBEE_WORKER_BIN=/nonexistent/llm-worker-rbee") },
-			workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeWorkerBinaryNotFound, "$RBEE_WORKER_BIN=/nonexistent/llm-worker-rbee"},
+			workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeWorkerBinaryNotFound, "RBEE_WORKER_BIN=/nonexistent/llm-worker-rbee is not usable"},
 		{"binary not on PATH", func(f *fixture) {
 			f.m.Env = append(f.m.Env, "RBEE_WORKER_BIN=", "PATH="+t.TempDir())
 		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeWorkerBinaryNotFound, "llm-worker-rbee not found on PATH"},

@@ -149,7 +149,8 @@ func (m *Manager) checkModel(ctx context.Context, req SpawnRequest) (Model, erro
 		return Model{}, e
 	}
 	if !slices.Contains(mdl.Backends, req.Backend) {
-		return Model{}, newError(CodeBackendUnsupported, "",
+		return Model{}, newError(CodeBackendUnsupported,
+			"spawn it on one of its backends, or register the model again with --backends including "+req.Backend,
 			"model %q supports backends [%s], not %s", mdl.ID, strings.Join(mdl.Backends, ", "), req.Backend)
 	}
 	return mdl, nil
