@@ -29,6 +29,8 @@ func registerCLISteps(sc *godog.ScenarioContext, w *World) {
 	sc.Step(`^the JSON at "([^"]*)" is "(.*)"$`, w.jsonString)
 	sc.Step(`^the JSON at "([^"]*)" is (-?\d+)$`, w.jsonNumber)
 	sc.Step(`^the JSON at "([^"]*)" contains "(.*)"$`, w.jsonContains)
+	sc.Step(`^the JSON at "([^"]*)" is an empty list$`, w.jsonEmptyList)
+	sc.Step(`^stdout is an empty JSON list$`, func() error { return w.jsonEmptyList("") })
 	sc.Step(`^a pools file:$`, w.poolsFile)
 	sc.Step(`^the environment variable "([^"]*)" is "(.*)"$`, func(k, v string) { w.Env[k] = w.Expand(v) })
 }
@@ -184,6 +186,24 @@ func (w *World) jsonContains(path, want string) error {
 		}
 	}
 	return fmt.Errorf("JSON at %q does not contain %q\n%s", path, want, w.Last())
+}
+
+// jsonEmptyList: path "" is the whole document.
+func (w *World) jsonEmptyList(path string) error {
+	var v any
+	var err error
+	if path == "" {
+		v, err = w.stdoutJSON()
+	} else {
+		v, err = w.jsonAt(path)
+	}
+	if err != nil {
+		return err
+	}
+	if arr, ok := v.([]any); !ok || len(arr) != 0 {
+		return fmt.Errorf("JSON at %q is %v, want []\n%s", path, v, w.Last())
+	}
+	return nil
 }
 
 // poolsFile writes the operator's default pools file (~/.config/rbee/pools.toml).
