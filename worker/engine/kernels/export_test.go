@@ -2,3 +2,19 @@ package kernels
 
 // GoMatMulRows exposes the pure-Go kernel so it is tested even in cgo builds.
 var GoMatMulRows = goMatMulRows
+
+// Modes lists the kernel modes this build and CPU can run.
+var Modes = modes
+
+// MatMulMode runs one kernel mode over all rows (single-threaded), with
+// the activation layout that mode expects.
+func MatMulMode(mode int, out, x []float32, n int, w Matrix) {
+	if w.DType == BF16 && permutes(mode) {
+		xp := make([]float32, len(x))
+		for t := range n {
+			permute16(xp[t*w.Cols:(t+1)*w.Cols], x[t*w.Cols:(t+1)*w.Cols])
+		}
+		x = xp
+	}
+	matmulRows(mode, w, x, n, out, w.Rows, 0, w.Rows)
+}

@@ -38,9 +38,36 @@ static inline float wval(int dtype, const void *row, int c) {
 	}
 }
 
-// Portable path: any CPU, any platform; x in natural order. Each row is
-// widened once into a stack block so the dot loops are plain F32 that
-// clang/gcc vectorise.
+// widen converts m weights of a row starting at c0 into buf; one loop per
+// dtype so compilers vectorise the BF16 and F32 cases.
+static void widen(int dtype, const void *row, int c0, int m, float *buf) {
+	if (dtype == 0) {
+		memcpy(buf, (const float *)row + c0, (size_t)m * 4);
+	} else if (dtype == 2) {
+		const uint16_t *p = (const uint16_t *)row + c0;
+		uint32_t *u = (uint32_t *)buf;
+		for (int c = 0; c < m; c++) u[c] = (uint32_t)p[c] << 16;
+	} else {
+		const uint16_t *p = (const uint16_t *)row + c0;
+		for (int c = 0; c < m; c++) buf[c] = f16_f32(p[c]);
+	}
+}
+
+// dot16 keeps 16 independent partial sums, so it vectorises without
+// reassociating float additions (no -ffast-math needed).
+static float dot16(const float *a, const float *b, int m) {
+	float acc[16] = {0};
+	int c = 0;
+	for (; c + 16 <= m; c += 16)
+		for (int j = 0; j < 16; j++) acc[j] += a[c + j] * b[c + j];
+	float s = 0;
+	for (int j = 0; j < 16; j++) s += acc[j];
+	for (; c < m; c++) s += a[c] * b[c];
+	return s;
+}
+
+// Portable path: any CPU, any platform; x in natural order. Each block of a
+// row is widened once and reused for every token.
 static void matmul_scalar(int dtype, const void *w, int cols, const float *x, int n,
                           float *out, int ldo, int r0, int r1) {
 	size_t rb = (size_t)cols * (dtype == 0 ? 4 : 2);
@@ -50,13 +77,8 @@ static void matmul_scalar(int dtype, const void *w, int cols, const float *x, in
 		for (int t = 0; t < n; t++) out[(size_t)t * ldo + r] = 0;
 		for (int c0 = 0; c0 < cols; c0 += 1024) {
 			int m = cols - c0 < 1024 ? cols - c0 : 1024;
-			for (int c = 0; c < m; c++) buf[c] = wval(dtype, row, c0 + c);
-			for (int t = 0; t < n; t++) {
-				const float *xt = x + (size_t)t * cols + c0;
-				float s = 0;
-				for (int c = 0; c < m; c++) s += buf[c] * xt[c];
-				out[(size_t)t * ldo + r] += s;
-			}
+			widen(dtype, row, c0, m, buf);
+			for (int t = 0; t < n; t++) out[(size_t)t * ldo + r] += dot16(buf, x + (size_t)t * cols + c0, m);
 		}
 	}
 }
@@ -73,22 +95,24 @@ static uint64_t stream_sum_scalar(const void *p, size_t n) {
 
 #if defined(__x86_64__)
 #include "kernels_avx2.h"
+#include "kernels_avx512.h"
 
-static int have_avx2 = -1;
-
-static int avx2(void) {
-	if (have_avx2 < 0) {
-		__builtin_cpu_init();
-		have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-	}
-	return have_avx2;
+// The CPU does not change while the process runs; checking per call is a
+// few cycles next to a chunk of rows.
+static int level(void) {
+	__builtin_cpu_init();
+	if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))) return 0;
+	return __builtin_cpu_supports("avx512f") ? 2 : 1;
 }
 
-int rb_simd(void) { return avx2(); }
+int rb_simd(void) { return level(); }
 
-void rb_matmul(int simd, int dtype, const void *w, int cols, const float *x, int n,
+void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int n,
                float *out, int ldo, int r0, int r1) {
-	if (simd && avx2()) {
+	int l = level();
+	if (mode == 2 && l >= 2) {
+		matmul_avx512(dtype, w, cols, x, n, out, ldo, r0, r1);
+	} else if (mode == 1 && l >= 1) {
 		matmul_avx2(dtype, w, cols, x, n, out, ldo, r0, r1);
 	} else {
 		matmul_scalar(dtype, w, cols, x, n, out, ldo, r0, r1);
@@ -96,14 +120,14 @@ void rb_matmul(int simd, int dtype, const void *w, int cols, const float *x, int
 }
 
 uint64_t rb_stream_sum(const void *p, size_t n) {
-	return avx2() ? stream_sum_avx2(p, n) : stream_sum_scalar(p, n);
+	return level() ? stream_sum_avx2(p, n) : stream_sum_scalar(p, n);
 }
 #else
 int rb_simd(void) { return 0; }
 
-void rb_matmul(int simd, int dtype, const void *w, int cols, const float *x, int n,
+void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int n,
                float *out, int ldo, int r0, int r1) {
-	(void)simd;
+	(void)mode;
 	matmul_scalar(dtype, w, cols, x, n, out, ldo, r0, r1);
 }
 

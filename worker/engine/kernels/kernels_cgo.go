@@ -10,22 +10,34 @@ import "C"
 
 import "unsafe"
 
-// permuteBF16 is set once: the AVX2 BF16 kernel wants x deinterleaved per
-// 16-block, the portable C loop wants it natural.
-var permuteBF16 = C.rb_simd() != 0
+// Kernel modes shared with kernels.c.
+const (
+	modePortable = 0
+	modeAVX2     = 1
+	modeAVX512   = 2
+)
 
-func matmulRows(w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
-	cMatMulRows(permuteBF16, w, x, n, out, ldo, r0, r1)
+// simdLevel is what the CPU offers (0, 1 AVX2, 2 AVX-512), fixed for the process.
+var simdLevel = int(C.rb_simd())
+
+// kernelMode picks the kernel for an n-token product: the widest the CPU
+// has. AVX-512 measured faster for decode too (BenchmarkMatMulMode), so n
+// does not matter today; the parameter keeps the choice in one place.
+func kernelMode(_ int) int {
+	switch {
+	case simdLevel >= modeAVX512:
+		return modeAVX512
+	case simdLevel >= modeAVX2:
+		return modeAVX2
+	}
+	return modePortable
 }
 
-// cMatMulRows calls the C kernel; simd=false forces the portable loop
-// (natural-order x), which tests exercise on AVX2 machines too.
-func cMatMulRows(simd bool, w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
-	s := 0
-	if simd {
-		s = 1
-	}
-	C.rb_matmul(C.int(s), C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols),
+// permutes reports whether mode wants BF16 activations deinterleaved.
+func permutes(mode int) bool { return mode == modeAVX2 }
+
+func matmulRows(mode int, w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
+	C.rb_matmul(C.int(mode), C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols),
 		(*C.float)(unsafe.Pointer(&x[0])), C.int(n),
 		(*C.float)(unsafe.Pointer(&out[0])), C.int(ldo), C.int(r0), C.int(r1))
 }
@@ -37,10 +49,16 @@ func streamSum(b []byte) uint64 {
 	return uint64(C.rb_stream_sum(unsafe.Pointer(&b[0]), C.size_t(len(b))))
 }
 
-// Accelerated reports which kernel implementation runs.
-func Accelerated() string {
-	if permuteBF16 {
-		return "c-avx2"
+// modes lists the kernel modes this CPU can run (for tests).
+func modes() []int {
+	m := []int{modePortable}
+	for l := modeAVX2; l <= simdLevel; l++ {
+		m = append(m, l)
 	}
-	return "c"
+	return m
+}
+
+// Accelerated reports which kernels run: decode, then prefill.
+func Accelerated() string {
+	return [...]string{"c", "c-avx2", "c-avx2/avx512"}[simdLevel]
 }

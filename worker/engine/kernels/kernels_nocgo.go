@@ -2,14 +2,18 @@
 
 package kernels
 
-// Without cgo the pure-Go loops run; BF16 activations stay in natural order.
-const permuteBF16 = false
+// Without cgo the pure-Go loops run, with activations in natural order.
+func kernelMode(int) int { return 0 }
 
-func matmulRows(w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
+func permutes(int) bool { return false }
+
+func matmulRows(_ int, w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
 	goMatMulRows(w, x, n, out, ldo, r0, r1)
 }
 
 func streamSum(b []byte) uint64 { return goStreamSum(b) }
+
+func modes() []int { return []int{0} }
 
 // Accelerated reports which kernel implementation runs.
 func Accelerated() string { return "go" }

@@ -69,12 +69,12 @@ func reference(w []float32, rows, cols int, x []float32, n int) []float32 {
 func TestMatMul(t *testing.T) {
 	pool := kernels.NewPool(3)
 	t.Cleanup(pool.Close)
-	t.Logf("kernels: %s", kernels.Accelerated())
+	t.Logf("kernels: %s, modes %v", kernels.Accelerated(), kernels.Modes())
 	r := rand.New(rand.NewPCG(1, 2))
 	sizes := []struct{ rows, cols, n int }{
 		{1, 1, 1}, {3, 7, 1}, {4, 16, 1}, {5, 17, 2}, {17, 33, 3}, {9, 15, 4},
 		{64, 100, 5}, {130, 64, 7}, {33, 257, 1}, {300, 2048, 1}, {7, 48, 10},
-		{600, 900, 2},
+		{600, 900, 2}, {13, 40, 13}, {8, 2048, 12}, {4, 31, 6},
 	}
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
 		for _, s := range sizes {
@@ -92,6 +92,11 @@ func TestMatMul(t *testing.T) {
 				goGot := make([]float32, s.n*s.rows)
 				kernels.GoMatMulRows(m, x, s.n, goGot, s.rows, 0, s.rows)
 				requireClose(t, want, goGot, tol, "go")
+				for _, mode := range kernels.Modes() {
+					modeGot := make([]float32, s.n*s.rows)
+					kernels.MatMulMode(mode, modeGot, x, s.n, m)
+					requireClose(t, want, modeGot, tol, fmt.Sprintf("mode %d", mode))
+				}
 			})
 		}
 	}

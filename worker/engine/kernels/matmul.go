@@ -23,7 +23,8 @@ func (p *Pool) MatMul(out, x []float32, n int, w Matrix) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if w.DType == BF16 && permuteBF16 {
+	mode := kernelMode(n)
+	if w.DType == BF16 && permutes(mode) {
 		if cap(p.scratch) < n*w.Cols {
 			p.scratch = make([]float32, n*w.Cols)
 		}
@@ -36,7 +37,7 @@ func (p *Pool) MatMul(out, x []float32, n int, w Matrix) {
 	rowBytes := max(w.Cols*w.DType.Size(), 1)
 	grain := max(4, chunkBytes/rowBytes/4*4)
 	p.forChunks(w.Rows, grain, func(_, lo, hi int) {
-		matmulRows(w, x, n, out, w.Rows, lo, hi)
+		matmulRows(mode, w, x, n, out, w.Rows, lo, hi)
 	})
 }
 

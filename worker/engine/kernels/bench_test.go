@@ -1,0 +1,34 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rbee-go/rbee/worker/engine/kernels"
+)
+
+// BenchmarkMatMulMode compares the kernel modes on one core for a
+// TinyLlama MLP-sized BF16 matrix: n=1 is decode, n=96 prefill.
+func BenchmarkMatMulMode(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	m, _ := randMatrix(r, kernels.BF16, 1024, 2048)
+	for _, n := range []int{1, 96} {
+		x := make([]float32, n*m.Cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		out := make([]float32, n*m.Rows)
+		for _, mode := range kernels.Modes() {
+			if mode == 0 && n > 1 {
+				continue // the portable loop is far too slow to be worth timing
+			}
+			b.Run(fmt.Sprintf("n%d/mode%d", n, mode), func(b *testing.B) {
+				for b.Loop() {
+					kernels.MatMulMode(mode, out, x, n, m)
+				}
+				b.ReportMetric(2*float64(n*m.Rows*m.Cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,99 @@
+// AVX-512F kernels. For prefill (many tokens) 32 zmm registers hold a
+// 4-row × 6-token tile, so each widened weight vector feeds six FMAs. x is
+// in natural order (weights are widened with a zero-extend and a shift).
+// Only called after a run-time CPU check (see kernels.c).
+
+#define AVX512 __attribute__((target("avx512f")))
+
+INLINE AVX512 __m512 load16z(const int dt, const void *row, int c) {
+	if (dt == 0) return _mm512_loadu_ps((const float *)row + c);
+	const __m256i *p = (const __m256i *)((const uint16_t *)row + c);
+	if (dt == 1) return _mm512_cvtph_ps(_mm256_loadu_si256(p));
+	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(p)), 16));
+}
+
+// z4x1: four rows against one token.
+INLINE AVX512 void z4x1(const int dt, const char *w, size_t rb, int cols, const float *x, float *o) {
+	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	int full = cols / 16 * 16;
+	for (int c = 0; c < full; c += 16) {
+		__m512 xv = _mm512_loadu_ps(x + c);
+		a0 = _mm512_fmadd_ps(load16z(dt, w, c), xv, a0);
+		a1 = _mm512_fmadd_ps(load16z(dt, w + rb, c), xv, a1);
+		a2 = _mm512_fmadd_ps(load16z(dt, w + 2 * rb, c), xv, a2);
+		a3 = _mm512_fmadd_ps(load16z(dt, w + 3 * rb, c), xv, a3);
+	}
+	float s[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2), _mm512_reduce_add_ps(a3)};
+	for (int i = 0; i < 4; i++) {
+		for (int c = full; c < cols; c++) s[i] += wval(dt, w + i * rb, c) * x[c];
+		o[i] = s[i];
+	}
+}
+
+// z1x1: one row against one token.
+INLINE AVX512 float z1x1(const int dt, const char *w, int cols, const float *x) {
+	__m512 a = _mm512_setzero_ps();
+	int full = cols / 16 * 16;
+	for (int c = 0; c < full; c += 16) a = _mm512_fmadd_ps(load16z(dt, w, c), _mm512_loadu_ps(x + c), a);
+	float s = _mm512_reduce_add_ps(a);
+	for (int c = full; c < cols; c++) s += wval(dt, w, c) * x[c];
+	return s;
+}
+
+// z4x6: four rows against six tokens; 24 accumulators + 4 weights + 1 x.
+INLINE AVX512 void z4x6(const int dt, const char *w, size_t rb, int cols, const float *x, float *o, int ldo) {
+	__m512 acc[4][6];
+	for (int i = 0; i < 4; i++)
+		for (int t = 0; t < 6; t++) acc[i][t] = _mm512_setzero_ps();
+	int full = cols / 16 * 16;
+	for (int c = 0; c < full; c += 16) {
+		__m512 w0 = load16z(dt, w, c), w1 = load16z(dt, w + rb, c);
+		__m512 w2 = load16z(dt, w + 2 * rb, c), w3 = load16z(dt, w + 3 * rb, c);
+		for (int t = 0; t < 6; t++) {
+			__m512 xv = _mm512_loadu_ps(x + (size_t)t * cols + c);
+			acc[0][t] = _mm512_fmadd_ps(w0, xv, acc[0][t]);
+			acc[1][t] = _mm512_fmadd_ps(w1, xv, acc[1][t]);
+			acc[2][t] = _mm512_fmadd_ps(w2, xv, acc[2][t]);
+			acc[3][t] = _mm512_fmadd_ps(w3, xv, acc[3][t]);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		const char *row = w + i * rb;
+		for (int t = 0; t < 6; t++) {
+			const float *xt = x + (size_t)t * cols;
+			float s = _mm512_reduce_add_ps(acc[i][t]);
+			for (int c = full; c < cols; c++) s += wval(dt, row, c) * xt[c];
+			o[(size_t)t * ldo + i] = s;
+		}
+	}
+}
+
+INLINE AVX512 void matmul_avx512_dt(const int dt, const void *w, int cols, const float *x, int n,
+                                    float *out, int ldo, int r0, int r1) {
+	size_t rb = (size_t)cols * (dt == 0 ? 4 : 2);
+	int tb = (int)((256u << 10) / ((size_t)cols * 4)) / 6 * 6;
+	if (tb < 6) tb = 6;
+	for (int t0 = 0; t0 < n; t0 += tb) {
+		int t1 = t0 + tb < n ? t0 + tb : n;
+		int r = r0;
+		for (; r + 4 <= r1; r += 4) {
+			const char *wr = (const char *)w + (size_t)r * rb;
+			int t = t0;
+			for (; t + 6 <= t1; t += 6) z4x6(dt, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r, ldo);
+			for (; t < t1; t++) z4x1(dt, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r);
+		}
+		for (; r < r1; r++) {
+			const char *wr = (const char *)w + (size_t)r * rb;
+			for (int t = t0; t < t1; t++) out[(size_t)t * ldo + r] = z1x1(dt, wr, cols, x + (size_t)t * cols);
+		}
+	}
+}
+
+static AVX512 void matmul_avx512(int dtype, const void *w, int cols, const float *x, int n,
+                                 float *out, int ldo, int r0, int r1) {
+	switch (dtype) {
+	case 0: matmul_avx512_dt(0, w, cols, x, n, out, ldo, r0, r1); break;
+	case 1: matmul_avx512_dt(1, w, cols, x, n, out, ldo, r0, r1); break;
+	default: matmul_avx512_dt(2, w, cols, x, n, out, ldo, r0, r1); break;
+	}
+}
