@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"container/heap"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -67,14 +68,12 @@ func newBPE(m *modelJSON) (*bpe, error) {
 		}
 	}
 	b.merges = make(map[uint64]mergeInfo, len(m.Merges))
+	var buf []byte
 	for rank, mg := range m.Merges {
 		a, ok1 := m.Vocab[mg[0]]
 		c, ok2 := m.Vocab[mg[1]]
-		right := mg[1]
-		if b.prefix != "" && len(right) >= len(b.prefix) && right[:len(b.prefix)] == b.prefix {
-			right = right[len(b.prefix):]
-		}
-		merged, ok3 := m.Vocab[mg[0]+right]
+		buf = append(append(buf[:0], mg[0]...), strings.TrimPrefix(mg[1], b.prefix)...)
+		merged, ok3 := m.Vocab[string(buf)] // a map lookup does not allocate the string
 		if !ok1 || !ok2 || !ok3 {
 			return nil, fmt.Errorf("merge %d (%q %q) uses a token missing from the vocab", rank, mg[0], mg[1])
 		}

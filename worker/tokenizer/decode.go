@@ -89,6 +89,26 @@ func (t *Tokenizer) NewStreamDecoder(skipSpecial bool) *StreamDecoder {
 	return &StreamDecoder{t: t, skip: skipSpecial, stripLeft: t.dec.stripStart}
 }
 
+// NewStreamDecoderAfter starts a stream that continues the text of context
+// (typically the prompt's ids), which is consumed but not returned. The
+// SentencePiece decoders drop the space at the start of a sequence; for
+// generated tokens that follow a prompt that space is real text
+// ("is" + "▁Paris" → "is Paris"), and this keeps it:
+// Decode(context) + stream output == Decode(context + generated) whenever
+// context ends on a whole character.
+func (t *Tokenizer) NewStreamDecoderAfter(context []int, skipSpecial bool) *StreamDecoder {
+	d := t.NewStreamDecoder(skipSpecial)
+	for _, id := range context {
+		d.Push(id)
+	}
+	// A complete byte-fallback run ending the context is context text; an
+	// incomplete character stays pending for the continuation to finish.
+	if !t.dec.byteLevel && utf8.Valid(d.pending) {
+		d.pending = d.pending[:0]
+	}
+	return d
+}
+
 // Push adds one token and returns the text it completes (possibly "").
 // Unknown ids are ignored, as by the Hugging Face decoder.
 func (d *StreamDecoder) Push(id int) string {

@@ -395,3 +395,35 @@ func TestLongInputs(t *testing.T) {
 		}
 	}
 }
+
+// A stream continuing a prompt returns exactly the text Decode adds for the
+// continuation, including the leading space SentencePiece drops only at the
+// start of a sequence.
+func TestStreamDecoderAfterContext(t *testing.T) {
+	for _, fam := range families {
+		tk := load(t, fam)
+		for _, e := range getFixture(t, fam).encodings {
+			ids := tk.Encode(e.Text, true)
+			for k := 1; k < len(ids); k++ {
+				prompt := tk.Decode(ids[:k], true)
+				if strings.ContainsRune(prompt, utf8.RuneError) {
+					continue // the prompt ends inside a character
+				}
+				d := tk.NewStreamDecoderAfter(ids[:k], true)
+				var b strings.Builder
+				for _, id := range ids[k:] {
+					b.WriteString(d.Push(id))
+				}
+				b.WriteString(d.Flush())
+				assert.Equal(t, tk.Decode(ids, true), prompt+b.String(), "%s %q split at %d", fam, e.Text, k)
+			}
+		}
+	}
+	tk := load(t, spm)
+	prompt := tk.Encode("The capital of France is", true)
+	d := tk.NewStreamDecoderAfter(prompt, true)
+	id, ok := tk.TokenID("▁Paris")
+	require.True(t, ok)
+	assert.Equal(t, " Paris", d.Push(id))
+	assert.Equal(t, "Paris", tk.NewStreamDecoder(true).Push(id), "without context the sequence-start strip applies")
+}
