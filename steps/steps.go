@@ -35,6 +35,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	})
 	registerCLISteps(sc, w)
 	registerCatalogSteps(sc, w)
+	registerDownloadSteps(sc, w)
 	registerWorkerSteps(sc, w)
 }
 

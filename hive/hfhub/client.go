@@ -82,6 +82,9 @@ func New(cfg Config, opts ...Option) *Client {
 	c := &Client{cfg: cfg, http: &http.Client{Transport: tr}, tries: 6, baseDelay: time.Second,
 		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, parallel: 4, bufSize: 1 << 20,
 		freeSpace: diskFree, progress: nopProgress{}, log: slog.New(slog.DiscardHandler)}
+	if cfg.StallTimeout > 0 {
+		c.stallTimeout = cfg.StallTimeout
+	}
 	for _, o := range opts {
 		o(c)
 	}

@@ -3,7 +3,9 @@ package hfhub
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultEndpoint is the public Hugging Face Hub.
@@ -17,9 +19,12 @@ type Config struct {
 	Endpoint  string // without trailing slash
 	Token     string // sent as Authorization: Bearer; empty = anonymous
 	TokenFrom string // "HF_TOKEN" or the token file path, for hints
+	// StallTimeout: a transfer delivering no byte for this long is abandoned
+	// and retried (HF_HUB_DOWNLOAD_TIMEOUT, seconds); 0 = the client default.
+	StallTimeout time.Duration
 }
 
-// ConfigFromEnv reads HF_ENDPOINT and the token the way huggingface_hub does:
+// ConfigFromEnv reads HF_ENDPOINT, HF_HUB_DOWNLOAD_TIMEOUT and the token the way huggingface_hub does:
 // HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the token file at
 // HF_TOKEN_PATH or $HF_HOME/token (HF_HOME defaults to ~/.cache/huggingface).
 // getenv is os.Getenv in production; tests pass their own.
@@ -27,6 +32,9 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	c := Config{Endpoint: strings.TrimRight(getenv("HF_ENDPOINT"), "/")}
 	if c.Endpoint == "" {
 		c.Endpoint = DefaultEndpoint
+	}
+	if s, err := strconv.ParseFloat(getenv("HF_HUB_DOWNLOAD_TIMEOUT"), 64); err == nil && s > 0 {
+		c.StallTimeout = time.Duration(s * float64(time.Second))
 	}
 	for _, k := range []string{"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} {
 		if t := strings.TrimSpace(getenv(k)); t != "" {

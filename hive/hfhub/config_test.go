@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/stretchr/testify/assert"
@@ -24,6 +25,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"defaults", map[string]string{"HOME": t.TempDir()}, hfhub.Config{Endpoint: "https://huggingface.co"}},
 		{"endpoint without trailing slash", map[string]string{"HF_ENDPOINT": "http://mirror:8088/"}, hfhub.Config{Endpoint: "http://mirror:8088"}},
+		{"stall timeout", map[string]string{"HF_HUB_DOWNLOAD_TIMEOUT": "2.5"}, hfhub.Config{Endpoint: "https://huggingface.co", StallTimeout: 2500 * time.Millisecond}},
+		{"bad stall timeout ignored", map[string]string{"HF_HUB_DOWNLOAD_TIMEOUT": "soon"}, hfhub.Config{Endpoint: "https://huggingface.co"}},
 		{"HF_TOKEN wins", map[string]string{"HF_TOKEN": "hf_env", "HF_HOME": hfHome}, hfhub.Config{Endpoint: "https://huggingface.co", Token: "hf_env", TokenFrom: "HF_TOKEN"}},
 		{"legacy variable", map[string]string{"HUGGING_FACE_HUB_TOKEN": "hf_old"}, hfhub.Config{Endpoint: "https://huggingface.co", Token: "hf_old", TokenFrom: "HUGGING_FACE_HUB_TOKEN"}},
 		{"token file under HF_HOME", map[string]string{"HF_HOME": hfHome, "HOME": home}, hfhub.Config{Endpoint: "https://huggingface.co", Token: "hf_home", TokenFrom: filepath.Join(hfHome, "token")}},

@@ -32,12 +32,12 @@ const DefaultPageSize = 1000
 // Mirror serves a folder of repositories. It is an http.Handler.
 type Mirror struct {
 	root     string
-	token    string
 	pageSize int
 	log      *slog.Logger
 	hashes   hashCache
 
 	mu       sync.Mutex // guards the fields below
+	token    string
 	faults   map[string]*faultState
 	served   map[string]int64 // body bytes of file responses per "org/name/path"
 	requests map[string]int   // file requests per "org/name/path"
@@ -75,6 +75,13 @@ func (m *Mirror) SetFaults(target string, f Faults) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.faults[target] = newFaultState(f)
+}
+
+// SetToken changes the required bearer token ("" = none) while serving.
+func (m *Mirror) SetToken(token string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.token = token
 }
 
 // ClearFaults disarms every knob.
@@ -188,7 +195,10 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authorized enforces the bearer token with HF's 401 answers.
 func (m *Mirror) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if m.token == "" {
+	m.mu.Lock()
+	token := m.token
+	m.mu.Unlock()
+	if token == "" {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -197,7 +207,7 @@ func (m *Mirror) authorized(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Authentication required", charset="UTF-8"`)
 		hubError(w, http.StatusUnauthorized, "", "Access to this resource is restricted. You must be authenticated to access it. Please log in.")
 		return false
-	case subtle.ConstantTimeCompare([]byte(got), []byte(m.token)) != 1:
+	case subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1:
 		hubError(w, http.StatusUnauthorized, "", "Invalid credentials in Authorization header")
 		return false
 	}
@@ -224,6 +234,12 @@ func failWith(w http.ResponseWriter, status int, fail bool) bool {
 	}
 	hubError(w, status, "", "Internal Error - We're working hard to fix this as soon as possible!")
 	return true
+}
+
+func (m *Mirror) private() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.token != ""
 }
 
 // lookup scans the repo and checks the revision.
@@ -261,7 +277,7 @@ func (m *Mirror) serveRevision(w http.ResponseWriter, org, name, rev string) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"_id": repo.Commit[:24], "id": repo.ID, "modelId": repo.ID, "sha": repo.Commit,
-		"private": m.token != "", "gated": false, "disabled": false, "library_name": "transformers",
+		"private": m.private(), "gated": false, "disabled": false, "library_name": "transformers",
 		"tags": []string{}, "siblings": sib, "lastModified": time.Now().UTC().Format(time.RFC3339),
 	})
 }

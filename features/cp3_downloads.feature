@@ -1,0 +1,158 @@
+Feature: CP3 model downloads from a Hugging Face compatible hub
+  A pool fetches a registered model's files over the Hub's HTTP protocol from
+  HF_ENDPOINT (here a mirror on loopback), resumes where a transfer stopped,
+  verifies every file, retries what a flaky network breaks, and marks the model
+  downloaded in the catalog only when every file is verified.
+
+  Background:
+    Given a hub mirror serving "rbee-testing/tiny" with a 8 MiB weights file
+    And I run "rbee-hive models register tiny --name 'Tiny test model' --repo rbee-testing/tiny --architecture llama --backends cpu"
+    And the command succeeds
+
+  Scenario: a download shows progress, verifies every file and updates the catalog
+    Given the hub mirror stalls "model.safetensors" for 2.5 seconds after 1024 KiB once
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stdout contains "downloaded tiny: 3 files, 8.0 MiB"
+    And stderr contains "fetching model.safetensors (8.0 MiB)"
+    And stderr contains "progress: 1.0 MiB / 8.0 MiB"
+    And stderr contains "verified model.safetensors (8.0 MiB, sha256 "
+    And stderr contains "verified config.json"
+    And the files of "tiny" match the hub
+    And "models/tiny/README.md" does not exist under the home
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: a connection cut in the middle resumes from the bytes already received
+    Given the hub mirror cuts the connection for "model.safetensors" at 50% once
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "retrying model.safetensors"
+    And stderr contains "resuming model.safetensors at 4.0 MiB of 8.0 MiB"
+    And the files of "tiny" match the hub
+    And the hub mirror sent less than 1.01 times the size of "model.safetensors"
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: an interrupted download keeps its bytes, leaves the catalog alone, and a rerun continues
+    Given the hub mirror stalls "model.safetensors" after 4096 KiB until the scenario ends
+    When I start the download "rbee-hive models download tiny" in the background
+    And "models/tiny/model.safetensors.incomplete" under the home grows to 50% of "model.safetensors"
+    And I interrupt the background command
+    Then the command fails with exit code 1
+    And stderr contains "error: download of tiny interrupted"
+    And stderr contains "hint: run the same command again: it continues from the bytes already on disk"
+    And the catalog does not mark "tiny" downloaded
+    And "models/tiny/model.safetensors.incomplete" under the home holds 50% of "model.safetensors"
+    Given the hub mirror behaves again
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "resuming model.safetensors at 4.0 MiB of 8.0 MiB"
+    And the files of "tiny" match the hub
+    And the hub mirror sent less than 1.01 times the size of "model.safetensors"
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: a server that ignores Range makes the download start the file over
+    Given the hub mirror cuts the connection for "model.safetensors" at 50% once
+    And the hub mirror ignores Range requests for "model.safetensors"
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "retrying model.safetensors"
+    And the files of "tiny" match the hub
+    And the hub mirror sent at least 1.5 times the size of "model.safetensors"
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: a corrupted transfer is detected, thrown away and fetched again
+    Given the hub mirror corrupts byte 5000000 of "model.safetensors" once
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "checksum mismatch"
+    And stderr contains "retrying model.safetensors"
+    And the files of "tiny" match the hub
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: a stalled transfer is abandoned after HF_HUB_DOWNLOAD_TIMEOUT and retried
+    Given the environment variable "HF_HUB_DOWNLOAD_TIMEOUT" is "1"
+    And the hub mirror stalls "model.safetensors" for 60 seconds after 2048 KiB once
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "no data for 1s"
+    And stderr contains "resuming model.safetensors at 2.0 MiB of 8.0 MiB"
+    And the files of "tiny" match the hub
+
+  Scenario: server errors are retried with backoff
+    Given the hub mirror answers 503 to the first 2 requests
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stderr contains "HTTP 503"
+    And stderr contains "(try 3 of 6)"
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: a repo the hub does not have is named in the error
+    Given I run "rbee-hive models register ghost --name Ghost --repo rbee-testing/ghost --architecture llama"
+    When I run "rbee-hive models download ghost"
+    Then the command fails with exit code 1
+    And the error is "model repo rbee-testing/ghost not found on the hub (${HF_ENDPOINT})"
+    And stderr has a hint
+    And the catalog does not mark "ghost" downloaded
+
+  Scenario: a revision the hub does not have is named in the error
+    When I run "rbee-hive models download tiny --revision v9.9"
+    Then the command fails with exit code 1
+    And the error is "revision "v9.9" of rbee-testing/tiny not found on the hub"
+    And stderr contains "hint: check --revision"
+
+  Scenario: a private hub refuses a missing or wrong token and accepts the right one
+    Given the hub mirror requires the token "hf_sekrit"
+    When I run "rbee-hive models download tiny"
+    Then the command fails with exit code 1
+    And the error is "access denied to rbee-testing/tiny on the hub"
+    And stderr contains "hint: set HF_TOKEN"
+    And the catalog does not mark "tiny" downloaded
+    Given the environment variable "HF_TOKEN" is "hf_wrong"
+    When I run "rbee-hive models download tiny"
+    Then the command fails with exit code 1
+    And the error is "Invalid credentials in Authorization header"
+    And stderr contains "hint: the token from HF_TOKEN was refused"
+    Given the environment variable "HF_TOKEN" is "hf_sekrit"
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
+
+  Scenario: the token file under HF_HOME is used when HF_TOKEN is unset
+    Given the hub mirror requires the token "hf_from_file"
+    And a Hugging Face token file containing "hf_from_file"
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And the files of "tiny" match the hub
+
+  Scenario: a model larger than the free disk space is refused before anything is fetched
+    Given the hub mirror also serves "rbee-testing/huge" with a 1 PiB weights file it has only a git-lfs pointer for
+    And I run "rbee-hive models register huge --name Huge --repo rbee-testing/huge --architecture llama"
+    When I run "rbee-hive models download huge"
+    Then the command fails with exit code 1
+    And the error is "not enough disk space for rbee-testing/huge"
+    And stderr contains "need 1.0 PiB more"
+    And stderr has a hint
+    And the hub mirror sent no file bytes
+    And "models/huge/model.safetensors.incomplete" does not exist under the home
+    And the catalog does not mark "huge" downloaded
+
+  Scenario: downloading a downloaded model is a fast no-op that says so
+    Given I run "rbee-hive models download tiny"
+    And the command succeeds
+    And the hub mirror's byte counters are reset
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stdout contains "tiny is already downloaded: 3 files, 8.0 MiB"
+    And the hub mirror sent no file bytes
+    When I run "rbee-hive models download tiny --json"
+    Then the command succeeds
+    And the download JSON says already_downloaded is true
+    And the JSON at "fetched_bytes" is 0
+    And the JSON at "id" is "tiny"
+
+  Scenario: the keeper downloads on a pool through its localhost transport
+    When I run "rbee-keeper pool models download tiny --host localhost"
+    Then the command succeeds
+    And stdout contains "downloaded tiny: 3 files, 8.0 MiB"
+    And the files of "tiny" match the hub
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
