@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/worker"
+	"github.com/rbee-go/rbee/worker/engine"
 	"github.com/rbee-go/rbee/worker/server"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
@@ -150,6 +151,13 @@ func TestLoadErrors(t *testing.T) {
 				writeFile("config.json", strings.Replace(string(b), "LlamaForCausalLM", "GPT2LMHeadModel", 1))(dir)
 			})
 		}, "GPT2LMHeadModel"},
+		{"tensor shape mismatch", func(t *testing.T) string {
+			return copyDir(t, func(dir string) {
+				b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+				require.NoError(t, err)
+				writeFile("config.json", strings.Replace(string(b), `"intermediate_size": 128`, `"intermediate_size": 96`, 1))(dir)
+			})
+		}, "shape"},
 		{"missing tokenizer", func(t *testing.T) string {
 			return copyDir(t, func(dir string) { require.NoError(t, os.Remove(filepath.Join(dir, "tokenizer.json"))) })
 		}, "tokenizer.json"},
@@ -181,6 +189,9 @@ func TestLoadErrors(t *testing.T) {
 			require.ErrorIs(t, err, server.ErrModel)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n", "one line")
+			if tt.name == "unsupported architecture" {
+				assert.ErrorIs(t, err, engine.ErrUnsupported)
+			}
 		})
 	}
 

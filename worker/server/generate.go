@@ -51,6 +51,9 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		}
 	}()
 
+	if ctx.Err() != nil {
+		return end(worker.StopCancelled, "")
+	}
 	sess := g.backend.Model.NewSession()
 	logits, err := sess.Forward(g.prompt)
 	if err != nil {

@@ -66,7 +66,7 @@ func (s *Server) CancelAll() { s.cancel() }
 // Serve serves on ln until ctx is done, then cancels running generations,
 // lets their final events go out, and closes (waiting at most grace).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -85,8 +85,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	s.drain()
 	return err
 }
+
+// drain waits until no generation runs (a forward pass can't be interrupted,
+// and the caller unmaps the weights next) and keeps the slot for good.
+func (s *Server) drain() { _ = s.queue.acquire(context.Background(), nil) }
 
 // Waiting returns the number of queued requests.
 func (s *Server) Waiting() int { return s.queue.waiting() }
@@ -187,6 +192,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, errQueueFull) {
 		writeJSON(w, http.StatusServiceUnavailable, worker.Invalid("", "queue", "%d requests already waiting; retry later", s.opts.QueueLimit))
 		return
+	}
+	if err == nil && ctx.Err() != nil { // got the slot, but shutdown or the client came first
+		s.queue.release()
+		err = ctx.Err()
 	}
 	sendHeader()
 	startedAt := time.Now().UTC().Format(time.RFC3339Nano)

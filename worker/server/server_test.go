@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -314,4 +315,50 @@ func TestCancelAllEndsRunningJob(t *testing.T) {
 	var se *worker.StatusError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusServiceUnavailable, se.StatusCode)
+}
+
+// TestServeWaitsForRunningForward: shutdown can't interrupt a forward pass,
+// so Serve returns only after it (the caller unmaps the weights next).
+func TestServeWaitsForRunningForward(t *testing.T) {
+	b, m := newBackend("abc", 64)
+	inPrefill := make(chan struct{})
+	release := make(chan struct{})
+	m.hook = func(step int) error {
+		if step == 0 {
+			close(inPrefill)
+			<-release
+		}
+		return nil
+	}
+	s := server.New(b, server.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln, 50*time.Millisecond) }()
+	t.Cleanup(func() { stop() })
+
+	c := worker.NewClient("http://" + ln.Addr().String())
+	got := make(chan []worker.Event, 1)
+	go func() {
+		evs, _ := c.Run(context.Background(), greedy("j", "p", 10))
+		got <- evs
+	}()
+	<-inPrefill
+	stop()
+	select {
+	case <-served:
+		t.Fatal("Serve returned while a forward pass was running")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the forward pass ended")
+	}
+	<-got
+	_, err = net.Dial("tcp", ln.Addr().String())
+	assert.Error(t, err, "listener closed")
 }
