@@ -214,3 +214,23 @@ func TestUnsupportedDecoders(t *testing.T) {
 		})
 	}
 }
+
+// Added tokens only listed in tokenizer_config.json added_tokens_decoder
+// are split out too.
+func TestConfigAddedTokens(t *testing.T) {
+	raw, err := json.Marshal(map[string]any{
+		"model":   map[string]any{"type": "BPE", "vocab": map[string]int{"a": 0, "<": 1, "e": 2, ">": 3}, "merges": []string{}},
+		"decoder": map[string]any{"type": "Fuse"},
+	})
+	require.NoError(t, err)
+	cfg := []byte(`{"added_tokens_decoder": {"4": {"content": "<e>", "special": true}}, "eos_token": "<e>"}`)
+	tk, err := tokenizer.New(raw, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 4, 0}, tk.Encode("a<e>a", false))
+	assert.True(t, tk.IsSpecial(4))
+	eos, ok := tk.EOS()
+	assert.True(t, ok)
+	assert.Equal(t, 4, eos)
+	assert.Equal(t, 5, tk.VocabSize())
+	assert.Equal(t, "aa", tk.Decode([]int{0, 4, 0}, true))
+}

@@ -38,7 +38,12 @@ type Tokenizer struct {
 }
 
 // Load reads dir/tokenizer.json and, when present, dir/tokenizer_config.json.
+// dir may also be a file of the model folder (model.safetensors,
+// tokenizer.json): its folder is used.
 func Load(dir string) (*Tokenizer, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		dir = filepath.Dir(dir)
+	}
 	path := filepath.Join(dir, "tokenizer.json")
 	tj, err := os.ReadFile(path)
 	if err != nil {

@@ -289,13 +289,15 @@ func TestLoad(t *testing.T) {
 			if tc.withConfig {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), f.configJSON, 0o644))
 			}
-			tk, err := tokenizer.Load(dir)
-			require.NoError(t, err)
-			e := f.encodings[0]
-			assert.Equal(t, e.IDs, tk.Encode(e.Text, false))
-			assert.Equal(t, e.IDsWithSpecial, tk.Encode(e.Text, true))
-			_, ok := tk.BOS()
-			assert.Equal(t, tc.wantBOS, ok)
+			for _, path := range []string{dir, filepath.Join(dir, "tokenizer.json")} {
+				tk, err := tokenizer.Load(path)
+				require.NoError(t, err)
+				e := f.encodings[0]
+				assert.Equal(t, e.IDs, tk.Encode(e.Text, false))
+				assert.Equal(t, e.IDsWithSpecial, tk.Encode(e.Text, true))
+				_, ok := tk.BOS()
+				assert.Equal(t, tc.wantBOS, ok)
+			}
 		})
 	}
 }
