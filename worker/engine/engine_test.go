@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -73,6 +74,36 @@ func TestIncrementalEqualsRecompute(t *testing.T) {
 			require.Greater(t, maxDiff(inc[0], inc[1]), 1e-3, "logits must depend on the input")
 		})
 	}
+}
+
+// A prompt longer than MaxBatch is prefilled in slices with the same
+// result; a cancelled call leaves the session as it was.
+func TestMaxBatchAndCancel(t *testing.T) {
+	s := smallSpec(engine.ArchMistral)
+	s.window = 4
+	w := randomWeights(s, 12).tensors(safetensors.BF16)
+	whole := newModel(t, s, w)
+	m, err := engine.New(s.config(t), w, engine.Options{MaxBatch: 3})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	toks := tokens(12, 20, s.vocab)
+	want := forward(t, whole, toks, 11, 9)
+	got := forward(t, m, toks, 11, 9)
+	for i := range want {
+		requireLogitsClose(t, want[i], got[i], tol, "call %d", i)
+	}
+
+	sess := m.NewSession()
+	_, err = sess.Forward(toks[:11])
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = sess.ForwardContext(ctx, toks[11:])
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, 11, sess.Len())
+	lg, err := sess.Forward(toks[11:])
+	require.NoError(t, err)
+	requireLogitsClose(t, want[1], lg, tol, "after a cancelled call")
 }
 
 // Interleaving two sessions of one model must not change either's output.

@@ -12,6 +12,10 @@ import (
 // Options tune loading.
 type Options struct {
 	Threads int // compute goroutines; 0 = runtime.NumCPU()
+	// MaxBatch bounds the tokens of one pass (0 = 256): a longer prompt is
+	// prefilled in slices, each attending to the cache of the ones before
+	// (the same result), so activation buffers stay small.
+	MaxBatch int
 }
 
 // Model is a loaded decoder, safe for concurrent sessions.
@@ -22,6 +26,7 @@ type Model struct {
 	norm        []float32
 	lmHead      kernels.Matrix
 	pool        *kernels.Pool
+	maxBatch    int
 	closer      io.Closer
 	weightBytes int64
 }
@@ -49,7 +54,10 @@ func Load(dir string, opts Options) (*Model, error) {
 // against cfg. The weights are used in place; src must outlive the model.
 func New(cfg Config, src TensorSource, opts Options) (*Model, error) {
 	r := &weightReader{src: src}
-	m := &Model{cfg: cfg}
+	m := &Model{cfg: cfg, maxBatch: opts.MaxBatch}
+	if m.maxBatch <= 0 {
+		m.maxBatch = 256
+	}
 	var err error
 	if m.embed, err = r.matrix("model.embed_tokens.weight", cfg.VocabSize, cfg.Hidden); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Session is one generation's state: the positions fed so far and their KV
 // cache. Each request gets a fresh Session, so no state can leak between
@@ -30,6 +33,12 @@ func (s *Session) Len() int { return s.pos }
 // when len(tokens) > 1) and returns the logits of the last position
 // (len VocabSize; valid until the next call).
 func (s *Session) Forward(tokens []int) ([]float32, error) {
+	return s.ForwardContext(context.Background(), tokens)
+}
+
+// ForwardContext is Forward that stops between layers when ctx is done;
+// the session then keeps its previous length, as if the call never happened.
+func (s *Session) ForwardContext(ctx context.Context, tokens []int) ([]float32, error) {
 	c := s.m.cfg
 	n := len(tokens)
 	if n == 0 {
@@ -43,19 +52,39 @@ func (s *Session) Forward(tokens []int) ([]float32, error) {
 			return nil, fmt.Errorf("%w: token %d at %d (vocab size %d)", ErrBadToken, t, i, c.VocabSize)
 		}
 	}
+	start := s.pos
+	s.growCache(s.pos + n)
+	for len(tokens) > 0 {
+		batch := tokens[:min(len(tokens), s.m.maxBatch)]
+		tokens = tokens[len(batch):]
+		if err := s.pass(ctx, batch); err != nil {
+			s.pos = start
+			return nil, err
+		}
+	}
+	b := &s.bufs
+	last := b.x[(len(b.x)/c.Hidden-1)*c.Hidden:]
+	rmsNorm(b.h[:c.Hidden], last, s.m.norm, c.RMSEps)
+	s.m.pool.MatMul(b.logits, b.h[:c.Hidden], 1, s.m.lmHead)
+	return b.logits, nil
+}
+
+// pass runs n ≤ Options.MaxBatch tokens through all layers and advances s.pos;
+// s.bufs.x then holds their final hidden states.
+func (s *Session) pass(ctx context.Context, tokens []int) error {
+	c, n := s.m.cfg, len(tokens)
 	b := s.buffers(n)
 	for i, t := range tokens {
 		s.m.embed.Row(t, b.x[i*c.Hidden:(i+1)*c.Hidden])
 	}
-	s.growCache(s.pos + n)
 	for l := range s.m.layers {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("forward: %w", err)
+		}
 		s.layer(l, n)
 	}
-	last := b.x[(n-1)*c.Hidden : n*c.Hidden]
-	rmsNorm(b.h[:c.Hidden], last, s.m.norm, c.RMSEps)
-	s.m.pool.MatMul(b.logits, b.h[:c.Hidden], 1, s.m.lmHead)
 	s.pos += n
-	return b.logits, nil
+	return nil
 }
 
 // layer runs decoder block l on the n rows of s.bufs.x in place.
