@@ -1,62 +1,58 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/rbee-go/rbee/worker/engine/kernels"
+)
+
+// The KV cache of a layer is head-major: [KVHeads][capacity][HeadDim], so
+// the rows one key/value head attends over are contiguous for the kernel.
+
+// storeKV writes the n new key and value rows ([n][KVHeads×HeadDim]) of
+// layer l at positions s.pos.. into the cache.
+func (s *Session) storeKV(l int, k, v []float32, n int) {
+	c := s.m.cfg
+	hd, kvDim := c.HeadDim, c.KVHeads*c.HeadDim
+	for t := range n {
+		for g := range c.KVHeads {
+			at := (g*s.capacity + s.pos + t) * hd
+			copy(s.k[l][at:at+hd], k[t*kvDim+g*hd:t*kvDim+(g+1)*hd])
+			copy(s.v[l][at:at+hd], v[t*kvDim+g*hd:t*kvDim+(g+1)*hd])
+		}
+	}
+}
 
 // attend computes causal grouped-query attention for n new query rows (at
 // positions s.pos..s.pos+n-1) of layer l against the KV cache, which already
-// holds those positions. q is [n][Heads×HeadDim], out the same shape.
-// Work is split over (token, head) pairs across the pool.
+// holds those positions. q is [n][Heads×HeadDim], out the same shape. The
+// query heads sharing a key/value head are adjacent, so one kernel call
+// serves a (token, kv head) pair; pairs are spread over the pool.
 func (s *Session) attend(l int, q, out []float32, n int) {
 	c := s.m.cfg
-	hd, kvDim := c.HeadDim, c.KVHeads*c.HeadDim
+	hd, qDim := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
-	kc, vc := s.k[l], s.v[l]
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	workers := s.m.pool.Workers()
 	if len(s.scores) < workers {
 		s.scores = make([][]float32, workers)
 	}
-	s.m.pool.For(n*c.Heads, 4, func(w, lo, hi int) {
+	s.m.pool.For(n*c.KVHeads, 1, func(w, lo, hi int) {
 		for item := lo; item < hi; item++ {
-			t, h := item/c.Heads, item%c.Heads
+			t, g := item/c.KVHeads, item%c.KVHeads
 			p := s.pos + t
 			first := 0
 			if c.SlidingWindow > 0 {
 				first = max(0, p-c.SlidingWindow+1)
 			}
-			if cap(s.scores[w]) < p+1 {
-				s.scores[w] = make([]float32, p+1, max(p+1, c.MaxPositions))
+			if len(s.scores[w]) < p+1 {
+				s.scores[w] = make([]float32, max(p+1, min(2*(p+1), c.MaxPositions)))
 			}
-			sc := s.scores[w][:p+1-first]
-			qh := q[t*c.Heads*hd+h*hd : t*c.Heads*hd+(h+1)*hd]
-			koff := (h / group) * hd
-			best := float32(math.Inf(-1))
-			for j := range sc {
-				kj := kc[(first+j)*kvDim+koff : (first+j)*kvDim+koff+hd]
-				var d float32
-				for i, qv := range qh {
-					d += qv * kj[i]
-				}
-				d *= scale
-				sc[j] = d
-				best = max(best, d)
-			}
-			var sum float32
-			for j, v := range sc {
-				e := float32(math.Exp(float64(v - best)))
-				sc[j] = e
-				sum += e
-			}
-			oh := out[t*c.Heads*hd+h*hd : t*c.Heads*hd+(h+1)*hd]
-			clear(oh)
-			inv := 1 / sum
-			for j, e := range sc {
-				vj := vc[(first+j)*kvDim+koff : (first+j)*kvDim+koff+hd]
-				wgt := e * inv
-				for i, vv := range vj {
-					oh[i] += wgt * vv
-				}
-			}
+			base := g * s.capacity * hd
+			kr := s.k[l][base+first*hd : base+(p+1)*hd]
+			vr := s.v[l][base+first*hd : base+(p+1)*hd]
+			heads := t*qDim + g*group*hd
+			kernels.Attend(q[heads:heads+group*hd], group, hd, kr, vr, scale, s.scores[w], out[heads:heads+group*hd])
 		}
 	})
 }

@@ -106,6 +106,21 @@ func TestMaxBatchAndCancel(t *testing.T) {
 	requireLogitsClose(t, want[1], lg, tol, "after a cancelled call")
 }
 
+// The cache grows (64, 128, 256 positions) without losing earlier rows.
+func TestCacheGrowth(t *testing.T) {
+	s := smallSpec(engine.ArchLlama)
+	s.maxPos, s.layers = 300, 1
+	m := newModel(t, s, randomWeights(s, 13).tensors(safetensors.BF16))
+	toks := tokens(13, 140, s.vocab)
+	chunks := []int{60, 10, 1, 1, 60, 8}
+	got := forward(t, m, toks, chunks...)
+	pos := 0
+	for i, c := range chunks {
+		pos += c
+		requireLogitsClose(t, forward(t, m, toks[:pos], pos)[0], got[i], tol, "after %d tokens", pos)
+	}
+}
+
 // Interleaving two sessions of one model must not change either's output.
 func TestSessionsIsolated(t *testing.T) {
 	s, m := archModel(t, engine.ArchLlama)

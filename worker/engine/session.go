@@ -9,11 +9,12 @@ import (
 // cache. Each request gets a fresh Session, so no state can leak between
 // requests. A Session is not safe for concurrent use.
 type Session struct {
-	m      *Model
-	pos    int
-	k, v   [][]float32 // per layer: [positions][KVHeads×HeadDim]
-	bufs   buffers
-	scores [][]float32 // per pool worker: attention weights
+	m        *Model
+	pos      int
+	capacity int         // positions the cache holds
+	k, v     [][]float32 // per layer: [KVHeads][capacity][HeadDim]
+	bufs     buffers
+	scores   [][]float32 // per pool worker: attention weights
 }
 
 // buffers are the activations of one Forward call, reused across calls.
@@ -102,8 +103,7 @@ func (s *Session) layer(l int, n int) {
 	addBias(v, lw.vBias)
 	rope(q, n, c.Heads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
 	rope(k, n, c.KVHeads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
-	copy(s.k[l][s.pos*kvDim:], k)
-	copy(s.v[l][s.pos*kvDim:], v)
+	s.storeKV(l, k, v, n)
 	att := b.att[:n*qDim]
 	s.attend(l, q, att, n)
 	o := b.o[:n*c.Hidden]
@@ -146,15 +146,19 @@ func (s *Session) buffers(n int) *buffers {
 
 // growCache makes room for positions [0, need), doubling to amortise.
 func (s *Session) growCache(need int) {
-	kvDim := s.m.cfg.KVHeads * s.m.cfg.HeadDim
-	if len(s.k) == 0 || len(s.k[0]) >= need*kvDim {
+	c := s.m.cfg
+	if need <= s.capacity {
 		return
 	}
-	size := min(max(need, 2*len(s.k[0])/kvDim, 64), s.m.cfg.MaxPositions) * kvDim
+	capacity := min(max(need, 2*s.capacity, 64), c.MaxPositions)
+	hd := c.HeadDim
 	for l := range s.k {
-		nk, nv := make([]float32, size), make([]float32, size)
-		copy(nk, s.k[l])
-		copy(nv, s.v[l])
+		nk, nv := make([]float32, c.KVHeads*capacity*hd), make([]float32, c.KVHeads*capacity*hd)
+		for g := range c.KVHeads {
+			copy(nk[g*capacity*hd:], s.k[l][g*s.capacity*hd:(g*s.capacity+s.pos)*hd])
+			copy(nv[g*capacity*hd:], s.v[l][g*s.capacity*hd:(g*s.capacity+s.pos)*hd])
+		}
 		s.k[l], s.v[l] = nk, nv
 	}
+	s.capacity = capacity
 }

@@ -11,3 +11,8 @@ void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int
                float *out, int ldo, int r0, int r1);
 uint64_t rb_stream_sum(const void *p, size_t n);
 int rb_simd(void); // 0 none, 1 AVX2+FMA+F16C, 2 also AVX-512F
+
+// rb_attend: softmax attention of `group` query heads q [group][hd] over
+// len cached rows k, v [len][hd]; sc is scratch [len], out [group][hd].
+void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,
+               int len, float scale, float *sc, float *out);

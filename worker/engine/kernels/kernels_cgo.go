@@ -4,6 +4,7 @@ package kernels
 
 /*
 #cgo CFLAGS: -O3
+#cgo LDFLAGS: -lm
 #include "kernels.h"
 */
 import "C"
@@ -61,4 +62,10 @@ func modes() []int {
 // Accelerated reports which kernels run: decode, then prefill.
 func Accelerated() string {
 	return [...]string{"c", "c-avx2", "c-avx2/avx512"}[simdLevel]
+}
+
+func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
+	C.rb_attend(C.int(mode), (*C.float)(unsafe.Pointer(&q[0])), C.int(group), C.int(hd),
+		(*C.float)(unsafe.Pointer(&k[0])), (*C.float)(unsafe.Pointer(&v[0])), C.int(len(sc)), C.float(scale),
+		(*C.float)(unsafe.Pointer(&sc[0])), (*C.float)(unsafe.Pointer(&out[0])))
 }

@@ -17,3 +17,7 @@ func modes() []int { return []int{0} }
 
 // Accelerated reports which kernel implementation runs.
 func Accelerated() string { return "go" }
+
+func attend(_ int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
+	goAttend(q, group, hd, k, v, scale, sc, out)
+}
