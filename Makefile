@@ -39,8 +39,10 @@ demo: deps build
 
 bench: bench-worker bench-download bench-ssh bench-matrix
 
+# Prefill ops take seconds, decode ops ~0.1 s: separate -benchtime so each sample is long enough.
 bench-worker:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 -timeout 60m ./worker/engine/
+	$(GO) test -run '^$$' -bench 'Prefill' -benchtime 3x -count 5 -timeout 60m ./worker/engine/
+	$(GO) test -run '^$$' -bench 'Decode|Bandwidth' -benchtime 20x -count 5 -timeout 60m ./worker/engine/
 
 clean:
 	rm -rf $(BIN) results
