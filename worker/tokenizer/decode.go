@@ -9,6 +9,15 @@ import (
 // decoderSpec is a tokenizer.json decoder chain reduced to what streaming
 // needs. Supported chains: ByteLevel; and [Metaspace] [Replace…] [ByteFallback]
 // [Fuse] [Strip] in that order (the SentencePiece-style chains).
+//
+// Bytes of byte-fallback runs and byte-level tokens are decoded alike: each
+// character as soon as its last byte arrives, one U+FFFD per maximal invalid
+// subpart (Unicode's recommended practice, as TextDecoder and Rust's
+// from_utf8_lossy do; transformers.js decodes ByteFallback runs this way).
+// The Rust ByteFallback decoder instead turns a whole run into one U+FFFD per
+// byte if any byte is bad, which would force a stream to hold every run of
+// byte tokens (a sentence of rare CJK characters) until it ends. Valid text
+// decodes identically either way.
 type decoderSpec struct {
 	byteLevel    bool
 	byteFallback bool
@@ -78,7 +87,7 @@ func buildDecoder(c *componentJSON) (decoderSpec, error) {
 type StreamDecoder struct {
 	t         *Tokenizer
 	skip      bool
-	pending   []byte // byte-level: bytes not yet decoded; byte fallback: the current <0xNN> run
+	pending   []byte // bytes of an incomplete character
 	count     int    // tokens passed to the decoder chain so far
 	stripLeft int
 	out       []byte
@@ -101,11 +110,6 @@ func (t *Tokenizer) NewStreamDecoderAfter(context []int, skipSpecial bool) *Stre
 	for _, id := range context {
 		d.Push(id)
 	}
-	// A complete byte-fallback run ending the context is context text; an
-	// incomplete character stays pending for the continuation to finish.
-	if !t.dec.byteLevel && utf8.Valid(d.pending) {
-		d.pending = d.pending[:0]
-	}
 	return d
 }
 
@@ -127,17 +131,16 @@ func (d *StreamDecoder) Push(id int) string {
 		out = append(out, tok...)
 	case spec.byteLevel:
 		d.pending = d.t.table.decode(d.pending, tok)
-		var n int
-		out, n = appendLossy(out, d.pending, false)
-		d.pending = d.pending[:copy(d.pending, d.pending[n:])]
+		out = d.settle(out)
 	default:
 		if spec.byteFallback {
 			if b, ok := parseByteToken(tok); ok {
 				d.pending = append(d.pending, b)
-				return ""
+				out = d.settle(out)
+				break
 			}
 		}
-		out = d.flushRun(out)
+		out = d.flushBytes(out)
 		if spec.metaspace != "" {
 			with := " "
 			if first && spec.metaDropLead {
@@ -157,35 +160,20 @@ func (d *StreamDecoder) Push(id int) string {
 // Flush returns what is held back at the end of the stream: an incomplete
 // byte sequence becomes U+FFFD.
 func (d *StreamDecoder) Flush() string {
-	out := d.out[:0]
-	if d.t.dec.byteLevel {
-		out = d.flushBytes(out)
-	} else {
-		out = d.flushRun(out)
-	}
-	d.out = out
-	return d.strip(out)
+	d.out = d.flushBytes(d.out[:0])
+	return d.strip(d.out)
 }
 
-func (d *StreamDecoder) flushBytes(out []byte) []byte {
-	out, _ = appendLossy(out, d.pending, true)
-	d.pending = d.pending[:0]
+// settle decodes the pending bytes up to a trailing incomplete character.
+func (d *StreamDecoder) settle(out []byte) []byte {
+	out, n := appendLossy(out, d.pending, false)
+	d.pending = d.pending[:copy(d.pending, d.pending[n:])]
 	return out
 }
 
-// flushRun ends a run of byte-fallback tokens: valid UTF-8 as a whole, or
-// one U+FFFD per byte (the Hugging Face ByteFallback rule).
-func (d *StreamDecoder) flushRun(out []byte) []byte {
-	if len(d.pending) == 0 {
-		return out
-	}
-	if utf8.Valid(d.pending) {
-		out = append(out, d.pending...)
-	} else {
-		for range d.pending {
-			out = append(out, "\uFFFD"...)
-		}
-	}
+// flushBytes decodes all pending bytes; an incomplete character becomes U+FFFD.
+func (d *StreamDecoder) flushBytes(out []byte) []byte {
+	out, _ = appendLossy(out, d.pending, true)
 	d.pending = d.pending[:0]
 	return out
 }

@@ -95,7 +95,8 @@ func TestStreamHoldsPartialCharacters(t *testing.T) {
 		tokens []string
 		want   []string // text returned by each Push
 	}{
-		{spm, []string{"▁hi", "<0xF0>", "<0x9F>", "<0x91>", "<0x8B>", "!"}, []string{"hi", "", "", "", "", "👋!"}},
+		{spm, []string{"▁hi", "<0xF0>", "<0x9F>", "<0x91>", "<0x8B>", "!"}, []string{"hi", "", "", "", "👋", "!"}},
+		{spm, []string{"<0xE2>", "<0x82>", "<0xAC>", "<0xE2>", "<0x82>", "<0xAC>"}, []string{"", "", "€", "", "", "€"}},
 		{byteLevel, []string{"hi", "ĠðŁ", "ĳ", "ĭ", "!"}, []string{"hi", " ", "", "👋", "!"}},
 	}
 	for _, tc := range tests {
@@ -115,18 +116,19 @@ func TestStreamHoldsPartialCharacters(t *testing.T) {
 	}
 }
 
-// Invalid byte sequences decode to U+FFFD exactly as the Hugging Face
-// decoders do, and the stream agrees with Decode.
+// Invalid byte sequences decode to one U+FFFD per maximal invalid subpart
+// (as Rust's from_utf8_lossy and TextDecoder do), and the stream agrees.
 func TestDecodeInvalidBytes(t *testing.T) {
 	tests := []struct {
 		fam    string
 		tokens []string
 		want   string
 	}{
-		// ByteFallback: an invalid run becomes one U+FFFD per byte token.
-		{spm, []string{"▁a", "<0xF0>", "<0x9F>", "▁b"}, "a\uFFFD\uFFFD b"},
-		{spm, []string{"<0xE2>", "<0x82>", "<0xAC>", "<0xFF>"}, "\uFFFD\uFFFD\uFFFD\uFFFD"},
+		// ByteFallback runs: lossy UTF-8 too (see decoderSpec).
+		{spm, []string{"▁a", "<0xF0>", "<0x9F>", "▁b"}, "a\uFFFD b"},
+		{spm, []string{"<0xE2>", "<0x82>", "<0xAC>", "<0xFF>"}, "€\uFFFD"},
 		{spm, []string{"<0xE2>", "<0x82>", "<0xAC>"}, "€"},
+		{spm, []string{"<0xE2>", "<0x82>"}, "\uFFFD"},
 		{spm, []string{"<0x20>", "x"}, "x"}, // the leading-space strip also applies to byte tokens
 		// ByteLevel: lossy UTF-8, one U+FFFD per maximal invalid subpart.
 		{byteLevel, []string{"a", "ðŁ", "b"}, "a\uFFFDb"},
