@@ -44,5 +44,9 @@ bench-worker:
 	$(GO) test -run '^$$' -bench 'Prefill' -benchtime 3x -count 5 -timeout 60m ./worker/engine/
 	$(GO) test -run '^$$' -bench 'Decode|Bandwidth' -benchtime 20x -count 5 -timeout 60m ./worker/engine/
 
+# 1 GiB from the hub mirror on loopback: hive client vs curl alternately, 5 rounds, medians; then a 50% cut + resume.
+bench-download:
+	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
+
 clean:
 	rm -rf $(BIN) results

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,28 +43,37 @@ func BenchmarkDownloadVsCurl(b *testing.B) {
 	require.NoError(b, err)
 	url := srv.URL + "/rbee-bench/big/resolve/main/model.safetensors"
 	const rounds = 5
-	var hiveMBs, curlMBs []float64
+	var hiveMBs, curlMBs, hiveCPU, curlCPU []float64
+	gib := float64(size) / (1 << 30)
 	for i := range b.N * rounds {
 		dir := filepath.Join(root, "dl", strconv.Itoa(i))
+		cpu0 := selfCPU()
 		start := time.Now()
 		res, err := hfhub.New(hfhub.Config{Endpoint: srv.URL}).Download(context.Background(),
 			hfhub.Request{Repo: "rbee-bench/big", Dir: dir})
 		require.NoError(b, err)
 		hiveMBs = append(hiveMBs, float64(res.Bytes)/1e6/time.Since(start).Seconds())
+		// CPU of this process: the client plus the mirror serving it.
+		hiveCPU = append(hiveCPU, (selfCPU()-cpu0)/gib)
 		require.NoError(b, os.RemoveAll(dir))
 
 		out := filepath.Join(root, "curl.bin")
+		cpu0 = selfCPU()
 		start = time.Now()
 		cmd := exec.Command(curl, "-sS", "-f", "-o", out, url)
 		cmd.Stderr = os.Stderr
 		require.NoError(b, cmd.Run())
 		curlMBs = append(curlMBs, float64(size)/1e6/time.Since(start).Seconds())
+		// curl's CPU plus the mirror's, comparable with the hive figure.
+		curlCPU = append(curlCPU, (selfCPU()-cpu0+(cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime()).Seconds())/gib)
 		require.NoError(b, os.Remove(out))
 	}
 	h, c := median(hiveMBs), median(curlMBs)
 	b.ReportMetric(h, "hive-MB/s")
 	b.ReportMetric(c, "curl-MB/s")
 	b.ReportMetric(h/c, "hive/curl")
+	b.ReportMetric(median(hiveCPU), "hive-cpu-s/GiB")
+	b.ReportMetric(median(curlCPU), "curl-cpu-s/GiB")
 
 	// Resume: cut the transfer at 50%, let the client resume, count wire bytes.
 	srv.ResetStats()
@@ -74,8 +84,17 @@ func BenchmarkDownloadVsCurl(b *testing.B) {
 	require.NoError(b, err)
 	resume := float64(srv.BytesServed("")) / float64(size)
 	b.ReportMetric(resume, "resume-bytes/size")
-	b.Logf("size %d MiB, rounds %d: hive %v MB/s, curl %v MB/s; medians hive %.0f, curl %.0f, ratio %.3f; resume after 50%% cut: %.4f× file size",
-		size>>20, len(hiveMBs), rounded(hiveMBs), rounded(curlMBs), h, c, h/c, resume)
+	b.Logf("size %d MiB, rounds %d: hive %v MB/s, curl %v MB/s; medians hive %.0f, curl %.0f, ratio %.3f; CPU s/GiB (incl. mirror) hive %v, curl %v; resume after 50%% cut: %.4f× file size",
+		size>>20, len(hiveMBs), rounded(hiveMBs), rounded(curlMBs), h, c, h/c, rounded2(hiveCPU), rounded2(curlCPU), resume)
+}
+
+// selfCPU is this process's user+system CPU seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func writeRandomFile(b *testing.B, p string, size int64) {
@@ -105,6 +124,14 @@ func rounded(xs []float64) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = fmt.Sprintf("%.0f", x)
+	}
+	return out
+}
+
+func rounded2(xs []float64) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%.2f", x)
 	}
 	return out
 }
