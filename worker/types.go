@@ -2,6 +2,16 @@
 // request and event types, request validation, the SSE codec, an HTTP client
 // and a stream conformance checker. The keeper, the hive, the matrix and the
 // features reuse it; the Go worker (worker/server) speaks it.
+//
+// Stream semantics of the Go worker, beyond DESIGN §5: a token event carries
+// the text that a sampled token completed; tokens whose text is held back
+// (part of a UTF-8 character, or text that may begin a stop string) add to a
+// later event, so token events never split a character and tokens_out counts
+// the token events sent. decode_time_ms is the generation's wall time
+// (prefill and decode, queue wait excluded). A generation that fills the
+// model's context ends with MAX_TOKENS. Queued requests get the 200 header
+// and an SSE comment (": queued: N job(s) ahead") at once, and their started
+// event when they run.
 package worker
 
 // Version is the version of the Go llm-worker-rbee and its protocol package.
