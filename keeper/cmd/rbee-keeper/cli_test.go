@@ -87,7 +87,8 @@ func TestKeeperCLI(t *testing.T) {
 		{name: "ssh host passthrough exit 255", args: []string{"pool", "models", "unregister", "x", "--host", "gpu.lan"}, code: 255, stderr: "SSH transport not available yet"},
 		{name: "bad host", args: []string{"pool", "status", "--host", "a;b"}, code: 255, stderr: `bad --host "a;b"`},
 		{name: "missing pools file named explicitly", args: []string{"--pools", "/nonexistent/p.toml", "pool", "status", "--host", "localhost"}, code: 1, stderr: "pools file /nonexistent/p.toml"},
-		{name: "not implemented yet", args: []string{"infer", "--worker", "h:1", "--prompt", "x"}, code: 1, stderr: "infer: not implemented yet"},
+		{name: "not implemented yet", args: []string{"pool", "git", "pull", "--host", "localhost"}, code: 1, stderr: "pool git pull: not implemented yet"},
+		{name: "infer needs a worker", args: []string{"infer", "--prompt", "x"}, code: 2, stderr: "--worker is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func (a *app) dispatch(args []string) int {
 		}
 		return a.groupHelp(append([]string{"pool"}, args[1:]...))
 	case "infer":
-		return a.notImplemented(specInfer(), args[1:])
+		return a.infer(args[1:])
 	case "help":
 		if len(args) == 1 {
 			a.topHelp(a.stdout)

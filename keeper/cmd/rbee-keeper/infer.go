@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/rbee-go/rbee/keeper"
+	"github.com/rbee-go/rbee/worker"
+)
+
+func (a *app) infer(args []string) int {
+	c := specInfer()
+	fs := a.flags(c, nil)
+	var req keeper.InferRequest
+	fs.StringVar(&req.Worker, "worker", "", "the worker, HOST:PORT (required)")
+	fs.StringVar(&req.Prompt, "prompt", "", "the prompt (required)")
+	fs.IntVar(&req.MaxTokens, "max-tokens", 100, "most tokens to generate")
+	fs.Float64Var(&req.Temperature, "temperature", worker.DefaultTemperature, "sampling temperature; 0 = greedy")
+	seed := fs.Uint64("seed", 0, "sampling seed (same seed and request, same tokens)")
+	if ok, code := a.parse(fs, c, args, 0); !ok {
+		return code
+	}
+	for _, f := range []struct{ name, val string }{{"worker", req.Worker}, {"prompt", req.Prompt}} {
+		if strings.TrimSpace(f.val) == "" {
+			return a.usageError("infer: --"+f.name+" is required", "run 'rbee-keeper infer --help'")
+		}
+	}
+	if req.MaxTokens < 1 {
+		return a.usageError("infer: --max-tokens must be at least 1", "")
+	}
+	if fs.Changed("seed") {
+		req.Seed = seed
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	var onToken func(string)
+	if !a.json {
+		onToken = func(t string) { fmt.Fprint(a.stdout, t) }
+	}
+	res, err := keeper.Infer(ctx, req, onToken)
+	if !a.json && res.Tokens > 0 {
+		fmt.Fprintln(a.stdout)
+	}
+	if err != nil {
+		return a.fail(err)
+	}
+	if a.json {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return a.fail(err)
+		}
+		fmt.Fprintf(a.stdout, "%s\n", b)
+		return 0
+	}
+	fmt.Fprintf(a.stdout, "\n%d tokens, %d ms (first token %d ms), %.1f tokens/s, stop reason %s\n",
+		res.Tokens, res.TotalMS, res.FirstTokenMS, res.TokensPerSec, res.StopReason)
+	return 0
+}
