@@ -17,7 +17,7 @@ import (
 	"github.com/rbee-go/rbee/hive/workers"
 )
 
-var healthyAtRE = regexp.MustCompile(`healthy-at (\d+)`)
+var healthyAtRE = regexp.MustCompile(`ready-signal-at (\d+)`)
 
 func median(xs []time.Duration) time.Duration {
 	s := slices.Clone(xs)
@@ -29,11 +29,12 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // BenchmarkSpawnReadyLatency measures the time from the worker answering
 // /health to Spawn returning (target ≤ 50 ms), for a worker that sends the
-// ready callback and for one that only answers /health (found by polling).
+// ready callback right after serving /health (as the real worker does) and
+// for one that only answers /health (found by polling).
 // The double loads for 300 ms first, so the poll runs at its steady backoff.
 // Reference in the same run: one loopback GET /health round trip.
 func BenchmarkSpawnReadyLatency(b *testing.B) {
-	for _, mode := range []string{"callback", "health"} {
+	for _, mode := range []string{"both", "health"} {
 		b.Run(mode, func(b *testing.B) {
 			f := newBenchFixture(b, mode)
 			var lat, ref []time.Duration
@@ -44,7 +45,7 @@ func BenchmarkSpawnReadyLatency(b *testing.B) {
 				log, err := os.ReadFile(res.LogPath)
 				require.NoError(b, err)
 				m := healthyAtRE.FindSubmatch(log)
-				require.NotNil(b, m, "no healthy-at line in %s", log)
+				require.NotNil(b, m, "no ready-signal-at line in %s", log)
 				ns, err := strconv.ParseInt(string(m[1]), 10, 64)
 				require.NoError(b, err)
 				lat = append(lat, returned.Sub(time.Unix(0, ns)))
@@ -69,7 +70,7 @@ func BenchmarkSpawnReadyLatency(b *testing.B) {
 // ≤ 1 s). Reference in the same run: SIGTERM and wait on a plain child
 // process (sleep), the floor any stop has to pay.
 func BenchmarkStop(b *testing.B) {
-	f := newBenchFixture(b, "callback")
+	f := newBenchFixture(b, "both")
 	var took, ref []time.Duration
 	for b.Loop() {
 		b.StopTimer()

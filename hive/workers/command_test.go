@@ -99,7 +99,7 @@ args = ["--gpu", "{gpu}", "--port", "{port}"]
 // The template reaches the worker: a file-configured argument list is what
 // the record shows and what the process got.
 func TestSpawnUsesTheConfiguredTemplate(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	f.m.Env = append(f.m.Env, "RBEE_WORKER_ARGS=") // fall through to the file
 	require.NoError(t, os.WriteFile(filepath.Join(f.home, workers.ArgsFile), []byte(
 		`args = ["--mode", "health", "--worker-id", "{id}", "--port", "{port}", "--model", "{model_id}"]`), 0o644))

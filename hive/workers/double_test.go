@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,14 +36,17 @@ func TestMain(m *testing.M) {
 
 // runDouble behaves as --mode says:
 //
-//	callback     listen, answer /health, POST the ready callback
+//	both         listen, answer /health, POST the ready callback (as the
+//	             real worker does; either signal may reach Spawn first)
+//	callback     listen, POST the ready callback; /health answers 503
+//	             until 200 ms after the callback was acknowledged
 //	health       listen, answer /health, never call back
 //	crash        print 30 lines and exit 3
 //	never        print a line and never listen
 //	ignore-term  like callback, but ignore SIGTERM
 func runDouble(args []string) int {
 	fs := flag.NewFlagSet("double", flag.ContinueOnError)
-	mode := fs.String("mode", "callback", "")
+	mode := fs.String("mode", "both", "")
 	id := fs.String("worker-id", "", "")
 	model := fs.String("model", "", "")
 	port := fs.Int("port", 0, "")
@@ -75,12 +79,19 @@ func runDouble(args []string) int {
 		fmt.Fprintf(os.Stderr, "listen: %v\n", err)
 		return 1
 	}
+	var healthy atomic.Bool
+	healthy.Store(*mode != "callback")
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { //nolint:errcheck
 		w.Header().Set("Content-Type", "application/json")
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"status":"loading"}`)
+			return
+		}
 		fmt.Fprint(w, `{"status":"healthy","vram_bytes":0}`)
 	}))
-	// The moment /health starts answering, for the spawn-latency benchmark.
-	fmt.Printf("healthy-at %d\n", time.Now().UnixNano())
+	// The moment the first ready signal is out, for the spawn-latency benchmark.
+	fmt.Printf("ready-signal-at %d\n", time.Now().UnixNano())
 	if *mode != "health" && *callback != "" {
 		body, _ := json.Marshal(map[string]any{"worker_id": *id, "vram_bytes": 0, "uri": "http://" + ln.Addr().String()})
 		resp, err := http.Post(*callback, "application/json", bytes.NewReader(body))
@@ -89,6 +100,10 @@ func runDouble(args []string) int {
 		} else {
 			resp.Body.Close()
 		}
+	}
+	if *mode == "callback" {
+		time.Sleep(200 * time.Millisecond)
+		healthy.Store(true)
 	}
 	fmt.Println("ready")
 	select {}

@@ -52,7 +52,7 @@ func TestSpawnRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, "callback")
+			f := newFixture(t, "both")
 			if tt.setup != nil {
 				tt.setup(f)
 			}
@@ -71,7 +71,7 @@ func TestSpawnRefusals(t *testing.T) {
 }
 
 func TestStartupFailedWhenTheBinaryCannotRun(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	bad := filepath.Join(t.TempDir(), "llm-worker-rbee")
 	require.NoError(t, os.WriteFile(bad, []byte("not a program"), 0o755))
 	f.m.Env = append(f.m.Env, "RBEE_WORKER_BIN_CPU="+bad)

@@ -60,7 +60,7 @@ func TestSystemHost(t *testing.T) {
 // The real host probe refuses a model larger than the machine's free RAM:
 // a sparse file makes a model of 2 TiB on disk without using the disk.
 func TestSpawnRefusesAModelLargerThanRAM(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	f.m.Host = workers.SystemHost{}
 	big, err := os.Create(filepath.Join(f.catalog["tiny"].Path, "model-00002-of-00002.safetensors"))
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 )
 
 func TestLogsTail(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	dir := filepath.Join(f.home, "workers")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	var long strings.Builder
@@ -67,7 +67,7 @@ func TestLogsTail(t *testing.T) {
 
 // --follow prints what the worker writes and returns when it exits.
 func TestLogsFollowUntilTheWorkerExits(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	res, err := f.spawn(t, 20*time.Second)
 	require.NoError(t, err)
 	var out stringsBuilder
@@ -96,11 +96,11 @@ func TestLogsFollowUntilTheWorkerExits(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("follow did not end when the worker exited")
 	}
-	assert.NotContains(t, out.String(), "double callback:", "--tail 1 printed more than the last line")
+	assert.NotContains(t, out.String(), "double both:", "--tail 1 printed more than the last line")
 }
 
 func TestLogsFollowEndsOnCancel(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	res, err := f.spawn(t, 20*time.Second)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

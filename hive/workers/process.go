@@ -49,10 +49,13 @@ func alive(ctx context.Context, pid int, startMS int64) bool {
 	if d := ct - startMS; d > startTimeTolerance || d < -startTimeTolerance {
 		return false
 	}
-	if st, err := p.StatusWithContext(ctx); err == nil && slices.Contains(st, process.Zombie) {
-		return false
+	st, err := p.StatusWithContext(ctx)
+	if err != nil {
+		// Reaped between the reads, or status unreadable: ask the kernel.
+		err := syscall.Kill(pid, 0)
+		return err == nil || errors.Is(err, syscall.EPERM)
 	}
-	return true
+	return !slices.Contains(st, process.Zombie)
 }
 
 // signalGroup sends sig to the worker's process group (pgid = pid, since

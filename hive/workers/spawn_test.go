@@ -52,12 +52,12 @@ func TestSpawnReady(t *testing.T) {
 			resp, err := http.Get(rec.URI + "/health")
 			require.NoError(t, err)
 			resp.Body.Close()
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
 
-			list, err := f.m.List(context.Background())
-			require.NoError(t, err)
-			require.Len(t, list, 1)
-			assert.Equal(t, workers.StateReady, list[0].State)
+			// The callback double answers /health a moment after calling back.
+			require.Eventually(t, func() bool {
+				list, err := f.m.List(context.Background())
+				return err == nil && len(list) == 1 && list[0].State == workers.StateReady
+			}, 5*time.Second, 10*time.Millisecond)
 
 			st, err := f.m.Stop(context.Background(), "worker-cpu-0", 5*time.Second)
 			require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestSpawnReady(t *testing.T) {
 			assert.False(t, st.Killed)
 			f.requireNoRecord(t, "worker-cpu-0")
 			f.requireNoProcess(t)
-			list, err = f.m.List(context.Background())
+			list, err := f.m.List(context.Background())
 			require.NoError(t, err)
 			assert.Empty(t, list)
 		})
@@ -135,7 +135,7 @@ func TestSpawnCancelledLeavesNothing(t *testing.T) {
 }
 
 func TestSpawnBusyPortTakesTheNextFree(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { busy.Close() })
@@ -151,7 +151,7 @@ func TestSpawnBusyPortTakesTheNextFree(t *testing.T) {
 }
 
 func TestSpawnDefaultPortIs8000PlusGPU(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	res, err := f.m.Spawn(context.Background(), workers.SpawnRequest{Backend: "cuda", ModelID: "tiny", GPU: 3, Wait: 20 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, "worker-cuda-3", res.ID)
@@ -161,7 +161,7 @@ func TestSpawnDefaultPortIs8000PlusGPU(t *testing.T) {
 }
 
 func TestSpawnSameIDTwice(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	first, err := f.spawn(t, 20*time.Second)
 	require.NoError(t, err)
 
@@ -185,7 +185,7 @@ func TestSpawnSameIDTwice(t *testing.T) {
 }
 
 func TestSpawnConcurrentSameID(t *testing.T) {
-	f := newFixture(t, "callback", "RBEE_WORKER_ARGS="+doubleArgs("callback", "--delay", "200ms"))
+	f := newFixture(t, "both", "RBEE_WORKER_ARGS="+doubleArgs("both", "--delay", "200ms"))
 	port := freePort(t)
 	var wg sync.WaitGroup
 	results := make([]workers.SpawnResult, 2)
@@ -206,7 +206,7 @@ func TestSpawnConcurrentSameID(t *testing.T) {
 }
 
 func TestKilledFromOutsideIsDead(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	res, err := f.spawn(t, 20*time.Second)
 	require.NoError(t, err)
 	require.NoError(t, syscall.Kill(res.PID, syscall.SIGKILL))
@@ -235,7 +235,7 @@ func TestKilledFromOutsideIsDead(t *testing.T) {
 }
 
 func TestReusedPidIsNotTheWorker(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	res, err := f.spawn(t, 20*time.Second)
 	require.NoError(t, err)
 	_, err = f.m.Stop(context.Background(), res.ID, 5*time.Second)
@@ -277,7 +277,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 }
 
 func TestStopUnknownWorker(t *testing.T) {
-	f := newFixture(t, "callback")
+	f := newFixture(t, "both")
 	for _, id := range []string{"worker-cpu-9", "../../etc/passwd"} {
 		_, err := f.m.Stop(context.Background(), id, time.Second)
 		require.Error(t, err)
