@@ -73,14 +73,14 @@ func jsonError(err error) *ValidationError {
 
 func jsonTypeName(kind string) string {
 	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+	case strings.HasPrefix(kind, "uint"):
+		return "non-negative integer"
+	case strings.HasPrefix(kind, "int"):
 		return "integer"
 	case strings.HasPrefix(kind, "float"):
 		return "number"
 	case kind == "slice":
 		return "array"
-	case kind == "ptr":
-		return "non-negative integer"
 	}
 	return kind
 }

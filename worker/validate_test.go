@@ -66,6 +66,9 @@ func TestDecodeExecuteRequestErrors(t *testing.T) {
 			assert.Equal(t, tt.field, ve.Errors[0].Field, "errors: %+v", ve.Errors)
 			assert.Equal(t, tt.constraint, ve.Errors[0].Constraint, "errors: %+v", ve.Errors)
 			assert.NotEmpty(t, ve.Errors[0].Message)
+			if tt.field == "seed" {
+				assert.Contains(t, ve.Errors[0].Message, "non-negative integer")
+			}
 
 			// The error is its own 400 body and parses back.
 			b, err := json.Marshal(ve)
