@@ -41,6 +41,16 @@ type Cell struct {
 	// OverheadMs is the wall time not spent loading the model or generating:
 	// register, download no-op checks, preflight, spawn bookkeeping, stop.
 	OverheadMs int64 `json:"overhead_ms"`
+	// DownloadMs is the hive's transfer time (0 when already downloaded).
+	DownloadMs int64 `json:"download_ms"`
+	// StepsMs is the wall time of each cell step, in the order run.
+	StepsMs []StepTime `json:"steps_ms,omitempty"`
+}
+
+// StepTime is the wall time of one cell step.
+type StepTime struct {
+	Step string `json:"step"`
+	Ms   int64  `json:"ms"`
 }
 
 // Column names the pool/backend pair of a cell as the table shows it.

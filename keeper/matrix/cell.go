@@ -1,0 +1,378 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rbee-go/rbee/hive/workers"
+	"github.com/rbee-go/rbee/worker"
+)
+
+// The request every cell sends twice (DESIGN §6: temperature 0, seed 42).
+const (
+	Prompt    = "The capital of France is"
+	MaxTokens = 16
+	Seed      = 42
+)
+
+// stopTimeout bounds stopping a worker after its cell, even when the cell's
+// own context is gone (failure, timeout, interrupt).
+const stopTimeout = 30 * time.Second
+
+// stepError is a failed cell step; the step names the reason in the table.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + firstLine(e.err.Error()) }
+func (e *stepError) Unwrap() error { return e.err }
+
+// skipError is a preflight that says the cell cannot run here (⏭).
+type skipError struct{ reason string }
+
+func (e *skipError) Error() string { return e.reason }
+
+func step(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &stepError{step: name, err: err}
+}
+
+// cell is one run of a model on a pool/backend.
+type cell struct {
+	p       *Pool
+	backend string
+	m       Model
+	c       *Cell
+
+	generateMs int64
+	workerID   string // set once spawn was attempted
+	stopped    bool
+}
+
+// RunCell runs one cell: register → download → preflight → spawn → ready →
+// execute twice → stream conformance → stop → no process left. The worker
+// is stopped whatever happens, also when ctx is cancelled.
+func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout time.Duration) Cell {
+	start := time.Now()
+	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny}
+	r := &cell{p: p, backend: backend, m: m, c: &c}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := r.run(ctx)
+	if r.workerID != "" && !r.stopped {
+		if serr := r.cleanup(); serr != nil && err == nil {
+			err = step("stop", serr)
+		}
+	}
+	c.WallMs = time.Since(start).Milliseconds()
+	var skip *skipError
+	switch {
+	case err == nil:
+		c.Status = Pass
+		c.OverheadMs = max(0, c.WallMs-c.DownloadMs-c.SpawnReadyMs-r.generateMs)
+	case errors.As(err, &skip):
+		c.Status, c.Reason = Skip, skip.reason
+	default:
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w (cell timeout %s or interrupted)", err, timeout)
+		}
+		c.Status, c.Reason = Fail, err.Error()
+	}
+	return c
+}
+
+func (r *cell) run(ctx context.Context) error {
+	if err := r.timed("register", func() error { return r.register(ctx) }); err != nil {
+		return err
+	}
+	if err := r.timed("download", func() error { return r.download(ctx) }); err != nil {
+		return err
+	}
+	if err := r.timed("preflight", func() error { return r.preflight(ctx) }); err != nil {
+		return err
+	}
+	var res workers.SpawnResult
+	if err := r.timed("spawn", func() (err error) { res, err = r.spawn(ctx); return err }); err != nil {
+		return err
+	}
+	client := worker.NewClient(r.p.workerURL(res.URI))
+	if err := r.timed("ready", func() error { return ready(ctx, client) }); err != nil {
+		return err
+	}
+	if err := r.timed("execute", func() error { return r.execute(ctx, client) }); err != nil {
+		return err
+	}
+	if err := r.timed("stop", func() error { return r.stop(ctx, res.Record) }); err != nil {
+		return err
+	}
+	return r.timed("no process left", func() error { return r.gone(ctx, client, res.Record) })
+}
+
+// timed runs one step, records its wall time and names it in a failure
+// (a preflight skip passes through as is).
+func (r *cell) timed(name string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	r.c.StepsMs = append(r.c.StepsMs, StepTime{Step: name, Ms: time.Since(start).Milliseconds()})
+	var skip *skipError
+	if err == nil || errors.As(err, &skip) {
+		return err
+	}
+	return step(name, err)
+}
+
+func (r *cell) hive(ctx context.Context, v any, args ...string) error {
+	k, host := r.p.Keeper()
+	return k.RunJSON(ctx, host, args, v)
+}
+
+// register adds the model to the pool's catalog. A model already there is
+// fine when its repo is the same (real pools keep their catalog between
+// runs); the catalog is read only then, to save a round trip per cell.
+func (r *cell) register(ctx context.Context) error {
+	var out map[string]any
+	err := r.hive(ctx, &out, r.m.registerArgs()...)
+	if err == nil || !strings.Contains(err.Error(), "already registered") {
+		return err
+	}
+	k, host := r.p.Keeper()
+	cat, cerr := k.Catalog(ctx, host)
+	if cerr != nil {
+		return cerr
+	}
+	if m := cat.Find(r.m.ID); m != nil && m.Metadata.Repo != r.m.Repo {
+		return fmt.Errorf("%s is registered on %s with repo %s, not %s (rbee-hive models unregister %s)",
+			r.m.ID, r.p.Name, m.Metadata.Repo, r.m.Repo, r.m.ID)
+	}
+	return nil
+}
+
+// downloadResult is the part of `models download --json` the cell reads.
+type downloadResult struct {
+	SizeBytes int64   `json:"size_bytes"`
+	Seconds   float64 `json:"seconds"`
+}
+
+func (r *cell) download(ctx context.Context) error {
+	var d downloadResult
+	if err := r.hive(ctx, &d, "models", "download", r.m.ID); err != nil {
+		return err
+	}
+	r.c.ModelBytes = d.SizeBytes
+	r.c.DownloadMs = int64(d.Seconds * 1000)
+	return nil
+}
+
+// memoryFactor is DESIGN §3's preflight margin over the model's bytes.
+const memoryFactor = 1.2
+
+// preflight skips the cell when the pool lacks the backend or the memory.
+func (r *cell) preflight(ctx context.Context) error {
+	k, host := r.p.Keeper()
+	st, err := k.Status(ctx, host)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(st.Backends, r.backend) {
+		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
+	}
+	need := uint64(float64(r.c.ModelBytes) * memoryFactor)
+	free, what := st.RAMAvailableBytes, "RAM"
+	if r.backend == "cuda" {
+		free, what = 0, "VRAM"
+		for _, g := range st.GPUs {
+			free = max(free, g.MemoryFreeBytes)
+		}
+	}
+	if need > free {
+		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), memoryFactor, r.p.Name, gib(free), what)}
+	}
+	return nil
+}
+
+func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
+	wait := 2 * time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(d)-5*time.Second, time.Second)
+	}
+	args := []string{"worker", "spawn", r.backend, "--model", r.m.ID, "--wait", wait.Round(time.Second).String()}
+	if r.p.onThisMachine {
+		port, err := freePort()
+		if err != nil {
+			return workers.SpawnResult{}, err
+		}
+		args = append(args, "--port", strconv.Itoa(port))
+	}
+	r.workerID = "worker-" + r.backend + "-0"
+	var res workers.SpawnResult
+	if err := r.hive(ctx, &res, args...); err != nil {
+		return res, err
+	}
+	r.workerID = res.ID
+	if res.AlreadyRunning {
+		return res, fmt.Errorf("%s was already running on %s before the cell; stop it first", res.ID, r.p.Name)
+	}
+	if !res.ReadyAt.IsZero() {
+		r.c.SpawnReadyMs = res.ReadyAt.Sub(res.StartedAt).Milliseconds()
+	}
+	return res, nil
+}
+
+func ready(ctx context.Context, c *worker.Client) error {
+	h, err := c.Health(ctx)
+	if err != nil {
+		return err
+	}
+	if h.Status != worker.StatusHealthy {
+		return fmt.Errorf("/health says %q, want %q", h.Status, worker.StatusHealthy)
+	}
+	return nil
+}
+
+// generation is one /execute call as the cell saw it.
+type generation struct {
+	tokens     []string
+	firstToken time.Duration
+	decode     float64 // tokens/s between the first and the last token
+	wall       time.Duration
+}
+
+// execute runs the request twice: both streams must conform and the
+// greedy, seeded outputs must be identical.
+func (r *cell) execute(ctx context.Context, client *worker.Client) error {
+	var gens [2]generation
+	for i := range gens {
+		g, err := generate(ctx, client, fmt.Sprintf("matrix-%s-%s-%d", r.p.Name, r.m.ID, i+1))
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		gens[i] = g
+		r.generateMs += g.wall.Milliseconds()
+	}
+	if len(gens[0].tokens) == 0 {
+		return errors.New("no token generated")
+	}
+	if !slices.Equal(gens[0].tokens, gens[1].tokens) {
+		return fmt.Errorf("not deterministic at temperature 0, seed %d: %q then %q", Seed,
+			strings.Join(gens[0].tokens, ""), strings.Join(gens[1].tokens, ""))
+	}
+	r.c.Tokens = len(gens[0].tokens)
+	r.c.Text = strings.Join(gens[0].tokens, "")
+	r.c.FirstTokenMs = gens[0].firstToken.Milliseconds()
+	r.c.DecodeTokS = gens[1].decode // the warm run
+	return nil
+}
+
+// generate streams one request through the conformance checker.
+func generate(ctx context.Context, client *worker.Client, jobID string) (generation, error) {
+	var g generation
+	req := worker.NewExecuteRequest(jobID, Prompt, MaxTokens)
+	req.Temperature, req.Seed = 0, worker.Seed(Seed)
+	start := time.Now()
+	st, err := client.Execute(ctx, req)
+	if err != nil {
+		return g, err
+	}
+	defer st.Close()
+	check := worker.NewChecker(jobID)
+	var first, last time.Time
+	for {
+		ev, err := st.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, worker.ErrNoTerminalEvent) {
+			return g, &worker.ConformanceError{Rule: worker.RuleOneTerminal, Index: -1, Msg: err.Error()}
+		}
+		if err != nil {
+			return g, err
+		}
+		if err := check.Add(ev); err != nil {
+			return g, err
+		}
+		switch ev.Type {
+		case worker.EventToken:
+			last = time.Now()
+			if first.IsZero() {
+				first, g.firstToken = last, last.Sub(start)
+			}
+			g.tokens = append(g.tokens, ev.Text)
+		case worker.EventError:
+			return g, fmt.Errorf("worker error %s: %s", ev.Code, ev.Message)
+		}
+	}
+	if err := check.Finish(); err != nil {
+		return g, err
+	}
+	g.wall = time.Since(start)
+	if n := len(g.tokens); n > 1 && last.After(first) {
+		g.decode = float64(n-1) / last.Sub(first).Seconds()
+	}
+	return g, nil
+}
+
+func (r *cell) stop(ctx context.Context, rec workers.Record) error {
+	var res workers.StopResult
+	err := r.hive(ctx, &res, "worker", "stop", rec.ID)
+	r.stopped = err == nil
+	if err != nil {
+		return err
+	}
+	if !res.WasRunning {
+		return fmt.Errorf("%s had exited before it was stopped", rec.ID)
+	}
+	return nil
+}
+
+// gone checks that nothing of the worker is left: no record, no process,
+// nothing answering on its port.
+func (r *cell) gone(ctx context.Context, client *worker.Client, rec workers.Record) error {
+	var list []workers.Status
+	if err := r.hive(ctx, &list, "worker", "list"); err != nil {
+		return err
+	}
+	for _, w := range list {
+		if w.ID == rec.ID {
+			return fmt.Errorf("%s is still listed (state %s) after stop", rec.ID, w.State)
+		}
+	}
+	if r.p.onThisMachine && alive(ctx, rec.PID, rec.StartTime) {
+		return fmt.Errorf("%s: process %d still runs after stop", rec.ID, rec.PID)
+	}
+	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := client.Health(hctx); err == nil {
+		return fmt.Errorf("%s: something still answers /health at %s after stop", rec.ID, client.BaseURL)
+	}
+	return nil
+}
+
+// cleanup stops the cell's worker when the cell did not get to: a failed
+// step, a timeout or an interrupt. A worker that never started is fine.
+func (r *cell) cleanup() error {
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	var res workers.StopResult
+	err := r.hive(ctx, &res, "worker", "stop", r.workerID)
+	if err != nil && strings.Contains(err.Error(), "no worker") {
+		return nil
+	}
+	r.stopped = err == nil
+	return err
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func gib(n uint64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }

@@ -1,0 +1,114 @@
+package matrix_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rbee-go/rbee/keeper/matrix"
+)
+
+// setupLocal sets up a run of one tiny model on localhost with the real
+// binaries; the environment chooses the worker binary.
+func setupLocal(t *testing.T, models string) *matrix.Runner {
+	t.Helper()
+	r, err := matrix.Setup(context.Background(), matrix.Config{Pools: []string{"localhost:cpu"}, Models: models, WorkDir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, r.Close()) })
+	return r
+}
+
+func TestCellPasses(t *testing.T) {
+	r := setupLocal(t, "tiny-llama")
+	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
+	require.Equal(t, matrix.Pass, c.Status, c.Reason)
+	assert.Equal(t, "localhost/cpu", c.Column())
+	assert.Equal(t, matrix.MaxTokens, c.Tokens, "a random model never says EOS this early")
+	assert.NotEmpty(t, c.Text)
+	assert.Positive(t, c.ModelBytes)
+	assert.Positive(t, c.WallMs)
+	assert.GreaterOrEqual(t, c.WallMs, c.SpawnReadyMs+c.OverheadMs)
+	var steps []string
+	for _, s := range c.StepsMs {
+		steps = append(steps, s.Step)
+	}
+	assert.Equal(t, []string{"register", "download", "preflight", "spawn", "ready", "execute", "stop", "no process left"}, steps)
+
+	again := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
+	require.Equal(t, matrix.Pass, again.Status, "a second run reuses the registered, downloaded model: %s", again.Reason)
+	assert.Equal(t, c.Text, again.Text, "same request, same seed, same output across workers")
+}
+
+func TestCellSkipsAMissingBackend(t *testing.T) {
+	r, err := matrix.Setup(context.Background(), matrix.Config{Pools: []string{"localhost:cuda"}, Models: "tiny-llama", WorkDir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, r.Close()) })
+	if _, err := os.Stat("/usr/bin/nvidia-smi"); err == nil {
+		t.Fatal("this test needs a machine without CUDA: it checks the skip of a missing backend")
+	}
+	c := r.Pools[0].RunCell(context.Background(), "cuda", r.Models[0], time.Minute)
+	assert.Equal(t, matrix.Skip, c.Status, c.Reason)
+	assert.Contains(t, c.Reason, "backend cuda not present on localhost")
+}
+
+// A worker that never gets ready: the cell fails at spawn with the hive's
+// reason, within its timeout, and no process is left.
+func TestCellFailureLeavesNoProcess(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	script := filepath.Join(dir, "stuck-worker")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	t.Setenv("RBEE_WORKER_BIN_CPU", script)
+	r := setupLocal(t, "tiny-phi3")
+
+	start := time.Now()
+	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], 6*time.Second)
+	assert.Less(t, time.Since(start), 20*time.Second)
+	require.Equal(t, matrix.Fail, c.Status)
+	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
+
+	b, err := os.ReadFile(pidFile)
+	require.NoError(t, err, "the stuck worker was started")
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 10*time.Second, 50*time.Millisecond,
+		"worker process %d is still running after the failed cell", pid)
+}
+
+// Cancelling the run (Ctrl-C) mid-cell still stops the worker.
+func TestCellInterruptedStopsTheWorker(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	script := filepath.Join(dir, "stuck-worker")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	t.Setenv("RBEE_WORKER_BIN_CPU", script)
+	r := setupLocal(t, "tiny-llama")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(pidFile); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	c := r.Pools[0].RunCell(ctx, "cpu", r.Models[0], time.Minute)
+	cancel()
+	require.Equal(t, matrix.Fail, c.Status)
+	b, err := os.ReadFile(pidFile)
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 10*time.Second, 50*time.Millisecond,
+		"worker process %d is still running after the interrupted cell", pid)
+}
