@@ -1,0 +1,95 @@
+package workers_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rbee-go/rbee/hive/workers"
+	"github.com/rbee-go/rbee/worker"
+	"github.com/rbee-go/rbee/worker/tinymodel"
+)
+
+// realWorker builds worker/cmd/llm-worker-rbee once per test binary.
+var realWorker = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "rbee-workers-test-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "llm-worker-rbee")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gobin, "build", "-o", bin, "github.com/rbee-go/rbee/worker/cmd/llm-worker-rbee").CombinedOutput()
+	if err != nil {
+		return "", &buildError{err: err, out: string(out)}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return "building llm-worker-rbee: " + e.err.Error() + "\n" + e.out }
+
+// The real Go worker with a generated tiny model: spawned with the default
+// DESIGN §5 arguments, ready through its callback, serves tokens, lists as
+// ready, stops on SIGTERM and leaves nothing.
+func TestRealWorkerLifecycle(t *testing.T) {
+	bin, err := realWorker()
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
+
+	home := t.TempDir()
+	modelDir := filepath.Join(home, "models", "tiny-llama")
+	require.NoError(t, tinymodel.Generate(modelDir, tinymodel.Llama, tinymodel.DefaultSeed))
+	m := &workers.Manager{
+		Home:    home,
+		Catalog: mapCatalog{"tiny-llama": {ID: "tiny-llama", Path: modelDir, Downloaded: true, Backends: []string{"cpu"}}},
+		Env:     append(os.Environ(), "RBEE_WORKER_BIN_CPU="+bin, "RBEE_WORKER_ARGS=", "RBEE_WORKER_ARGS_CPU="),
+	}
+	ctx := context.Background()
+	res, err := m.Spawn(ctx, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny-llama", Port: freePort(t), Wait: 60 * time.Second})
+	require.NoError(t, err, "log:\n%s", readFile(filepath.Join(home, "workers", "worker-cpu-0.log")))
+	t.Cleanup(func() { _, _ = m.Stop(context.Background(), res.ID, time.Second) })
+	assert.Equal(t, "callback", res.ReadyVia)
+	assert.Equal(t, workers.StateReady, res.State)
+
+	events, err := worker.NewClient(res.URI).Run(ctx, worker.NewExecuteRequest("job-1", "Hello", 8))
+	require.NoError(t, err)
+	require.NoError(t, worker.CheckJob("job-1", events))
+	tokens := 0
+	for _, ev := range events {
+		if ev.Type == worker.EventToken {
+			tokens++
+		}
+	}
+	assert.Positive(t, tokens)
+
+	list, err := m.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, workers.StateReady, list[0].State)
+
+	st, err := m.Stop(ctx, res.ID, 10*time.Second)
+	require.NoError(t, err)
+	assert.True(t, st.WasRunning)
+	assert.False(t, st.Killed, "the Go worker should exit on SIGTERM")
+	assert.False(t, processExists(res.PID))
+	list, err = m.List(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
