@@ -38,7 +38,9 @@ type buildError struct {
 	out string
 }
 
-func (e *buildError) Error() string { return "building llm-worker-rbee: " + e.err.Error() + "\n" + e.out }
+func (e *buildError) Error() string {
+	return "building llm-worker-rbee: " + e.err.Error() + "\n" + e.out
+}
 
 // The real Go worker with a generated tiny model: spawned with the default
 // DESIGN §5 arguments, ready through its callback, serves tokens, lists as
