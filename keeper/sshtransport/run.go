@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -14,6 +15,10 @@ import (
 
 // ExitTransport is the exit code for a failure of SSH itself (as ssh(1)).
 const ExitTransport = 255
+
+// ExitInterrupted is the exit code after cancellation (128 + SIGINT, as a
+// shell reports Ctrl-C).
+const ExitInterrupted = 130
 
 // Command is one remote command. Set Argv (run with exec, every argument
 // quoted, optionally in Dir) or Script (a shell snippet sent as is).
@@ -61,7 +66,20 @@ func (c *Client) Run(ctx context.Context, cmd Command) (int, error) {
 		return ExitTransport, c.sessionErr("opening a session", err)
 	}
 	defer s.Close()
-	s.Stdin, s.Stdout, s.Stderr = cmd.Stdin, orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
+	s.Stdout, s.Stderr = orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
+	var ptyIn *lockedWriter // keeps a way to type ^C into the remote terminal
+	if cmd.PTY {
+		w, err := s.StdinPipe()
+		if err != nil {
+			return ExitTransport, c.sessionErr("opening stdin", err)
+		}
+		ptyIn = &lockedWriter{w: w}
+		if cmd.Stdin != nil {
+			go func() { _, _ = io.Copy(ptyIn, cmd.Stdin); _ = w.Close() }()
+		}
+	} else {
+		s.Stdin = cmd.Stdin
+	}
 	if cmd.PTY {
 		w, h := cmd.Width, cmd.Height
 		if w <= 0 || h <= 0 {
@@ -86,20 +104,28 @@ func (c *Client) Run(ctx context.Context, cmd Command) (int, error) {
 	case <-c.lost:
 		return ExitTransport, c.lostErr()
 	case <-ctx.Done():
+		// sshd honours "signal" requests only for privilege-separated
+		// (non-root) sessions; on a terminal ^C works for every user.
 		_ = s.Signal(ssh.SIGINT)
+		if ptyIn != nil {
+			_, _ = ptyIn.Write([]byte{0x03})
+		}
 		select {
 		case err = <-done:
 		case <-time.After(cancelGrace):
+			// closing the session hangs up a terminal, and closes the
+			// pipes of a command without one (it stops at its next
+			// write, as with ssh(1)); don't wait for it forever
 			_ = s.Signal(ssh.SIGKILL)
 			_ = s.Close()
-			err = <-done
+			select {
+			case err = <-done:
+			case <-time.After(time.Second):
+			}
 		case <-c.lost:
 		}
-		code, _ := exitCode(err)
-		if code == 0 || code == ExitTransport {
-			code = 130 // interrupted, like a shell reports SIGINT
-		}
-		return code, fmt.Errorf("command on %s interrupted: %w", c.t.Name, ctx.Err())
+		_ = err // whatever the remote reported, the operator interrupted it
+		return ExitInterrupted, fmt.Errorf("command on %s interrupted: %w", c.t.Name, ctx.Err())
 	}
 	select {
 	case <-c.lost:
@@ -147,6 +173,18 @@ func (c *Client) sessionErr(what string, err error) error {
 		return newError(CodeLost, c.t.Name, "", err, "connection to %s closed while %s: %v", c.t.Name, what, err)
 	}
 	return newError(CodeSession, c.t.Name, "", err, "%s on %s: %v", what, c.t.Name, err)
+}
+
+// lockedWriter serialises the stdin copy and the ^C written on cancel.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func orDiscard(w io.Writer) io.Writer {
