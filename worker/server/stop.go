@@ -21,10 +21,17 @@ func (m *stopMatcher) Push(text string) (out, matched string) {
 		out, m.pending = m.pending, ""
 		return out, ""
 	}
-	first := -1
+	// The stop string that completes first wins (on a tie, the longer one),
+	// as a token-by-token check would see it; so the result does not depend
+	// on how the text was split into pushes.
+	first, firstEnd := -1, 0
 	for _, s := range m.stops {
-		if i := strings.Index(m.pending, s); i >= 0 && (first < 0 || i < first || (i == first && len(s) > len(matched))) {
-			first, matched = i, s
+		i := strings.Index(m.pending, s)
+		if i < 0 {
+			continue
+		}
+		if end := i + len(s); first < 0 || end < firstEnd || (end == firstEnd && len(s) > len(matched)) {
+			first, firstEnd, matched = i, end, s
 		}
 	}
 	if first >= 0 {
