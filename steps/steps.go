@@ -37,6 +37,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerCatalogSteps(sc, w)
 	registerDownloadSteps(sc, w)
 	registerWorkerSteps(sc, w)
+	registerMatrixSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
