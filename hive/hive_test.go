@@ -243,3 +243,17 @@ func TestRenderCatalog(t *testing.T) {
 	assert.Contains(t, buf.String(), "/h/models/a")
 	assert.Contains(t, buf.String(), "2.0 KiB")
 }
+
+func TestStatusWorkerBinaries(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "llm-worker-rbee")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755))
+	t.Setenv("RBEE_WORKER_BIN", "")
+	t.Setenv("RBEE_WORKER_BIN_CPU", bin)
+	t.Setenv("PATH", t.TempDir())
+	st, err := testHive(t).Status(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"cpu": bin, "metal": "", "cuda": ""}, st.WorkerBinaries)
+	var buf bytes.Buffer
+	require.NoError(t, hive.Style{}.WriteStatus(&buf, st))
+	assert.Contains(t, buf.String(), "binaries  cpu: "+bin+"; metal: not found; cuda: not found")
+}

@@ -46,6 +46,7 @@ func (s Style) WriteStatus(w io.Writer, st Status) error {
 		{"gpus", gpus},
 		{"models", fmt.Sprintf("%d registered, %d downloaded", st.Models.Registered, st.Models.Downloaded)},
 		{"workers", fmt.Sprint(st.Workers)},
+		{"binaries", workerBins(st.WorkerBinaries)},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
@@ -90,6 +91,21 @@ func (s Style) WriteModelList(w io.Writer, models []catalog.Model) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", m.ID, HumanBytes(uint64(max(m.SizeBytes, 0))), len(m.Metadata.Files), m.Path)
 	}
 	return tw.Flush()
+}
+
+func workerBins(bins map[string]string) string {
+	var parts []string
+	for _, b := range catalog.AllBackends() {
+		p, ok := bins[string(b)]
+		if !ok {
+			continue
+		}
+		if p == "" {
+			p = "not found"
+		}
+		parts = append(parts, string(b)+": "+p)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func joinBackends(bs []catalog.Backend) string {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/hive/hostinfo"
+	"github.com/rbee-go/rbee/hive/workers"
 )
 
 // Status is `rbee-hive status --json`.
@@ -16,6 +18,9 @@ type Status struct {
 	hostinfo.Info
 	Models  ModelCounts `json:"models"`
 	Workers int         `json:"workers"`
+	// WorkerBinaries maps each backend to the worker executable a spawn
+	// would use ("" = none found), for preflight checks.
+	WorkerBinaries map[string]string `json:"worker_binaries"`
 }
 
 // ModelCounts counts catalog entries.
@@ -43,6 +48,11 @@ func (h Hive) Status(ctx context.Context) (Status, error) {
 	}
 	if st.Workers, err = h.CountWorkers(); err != nil {
 		st.Warnings = append(st.Warnings, err.Error())
+	}
+	st.WorkerBinaries = map[string]string{}
+	m := workers.Manager{Home: h.Home}
+	for _, b := range catalog.AllBackends() {
+		st.WorkerBinaries[string(b)], _ = m.ResolveBinary(string(b))
 	}
 	return st, nil
 }
