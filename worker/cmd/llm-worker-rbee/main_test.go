@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +28,11 @@ func TestCLIStartupErrors(t *testing.T) {
 	require.NoError(t, os.CopyFS(corrupt, os.DirFS(good)))
 	require.NoError(t, os.WriteFile(filepath.Join(corrupt, "model.safetensors"), []byte("garbage"), 0o644))
 
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { busy.Close() })
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+
 	base := []string{"--worker-id", "w1", "--port", "0", "--device", "0"}
 	tests := []struct {
 		name   string
@@ -40,6 +47,7 @@ func TestCLIStartupErrors(t *testing.T) {
 		{"empty model folder", append(base, "--model", t.TempDir()), 1, "config.json", "hint: --model takes"},
 		{"corrupt weights", append(base, "--model", corrupt), 1, "model.safetensors", "hint: --model takes"},
 		{"unsupported architecture", append(base, "--model", badArch), 1, `"GPT2LMHeadModel"`, "hint: the Go worker runs LlamaForCausalLM"},
+		{"port in use", []string{"--worker-id", "w1", "--model", good, "--port", busyPort}, 1, "error: cannot listen on 127.0.0.1 port " + busyPort, "hint: is the port taken?"},
 		{"no worker id", []string{"--model", good}, 2, "error: --worker-id is required", "hint: llm-worker-rbee --help"},
 		{"no model", []string{"--worker-id", "w"}, 2, "error: --model is required", "hint:"},
 		{"unknown flag", []string{"--worker-id", "w", "--model", good, "--gpu", "1"}, 2, "error: unknown flag: --gpu", "hint:"},
