@@ -156,3 +156,25 @@ func (c *Client) Close() error {
 	})
 	return err
 }
+
+// Ping measures one round trip on the connection (an OpenSSH keepalive
+// request, answered by sshd itself without starting a process).
+func (c *Client) Ping(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.c.SendRequest("keepalive@openssh.com", true, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, c.sessionErr("measuring the round trip", err)
+		}
+		return time.Since(start), nil
+	case <-c.lost:
+		return 0, c.lostErr()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}

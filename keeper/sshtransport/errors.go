@@ -77,3 +77,7 @@ func Hint(err error) string {
 	}
 	return ""
 }
+
+// ErrorHint returns the operator hint (the keeper prints it after the
+// error line).
+func (e *Error) ErrorHint() string { return e.Hint }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/keeper"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // app holds the global flags and output streams of one invocation.
@@ -28,6 +29,7 @@ type app struct {
 	knownHosts       string
 	acceptNewHostKey bool
 	connectTimeout   time.Duration
+	sshConfig        string
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
@@ -43,6 +45,7 @@ func (a *app) addGlobals(fs *pflag.FlagSet) {
 	fs.StringVar(&a.knownHosts, "known-hosts", a.knownHosts, "known_hosts file for SSH host keys (default ~/.ssh/known_hosts)")
 	fs.BoolVar(&a.acceptNewHostKey, "accept-new-host-key", a.acceptNewHostKey, "accept and record the key of a host not yet known")
 	fs.DurationVar(&a.connectTimeout, "connect-timeout", a.connectTimeout, "SSH connect + handshake timeout")
+	fs.StringVar(&a.sshConfig, "ssh-config", a.sshConfig, "OpenSSH client config file (default ~/.ssh/config; none = no file)")
 }
 
 func (a *app) globalUsage() string {
@@ -143,8 +146,10 @@ func (a *app) keeper() (*keeper.Keeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The SSH transport plugs in here as Remote.
-	return &keeper.Keeper{Pools: pools}, nil
+	ssh := keeper.NewSSHDialer(sshtransport.Options{KnownHostsFile: a.knownHosts, AcceptNewHostKey: a.acceptNewHostKey,
+		ConnectTimeout: a.connectTimeout, SSHConfigFile: a.sshConfig})
+	ssh.PTY = true // only where a command streams to the keeper's own terminal
+	return &keeper.Keeper{Pools: pools, Remote: ssh}, nil
 }
 
 func (a *app) style() hive.Style {

@@ -79,7 +79,7 @@ func (a *app) passthrough(c command, hiveCmd, args []string) int {
 
 // splitKeeperArgs separates the keeper's own flags from those of the hive.
 func splitKeeperArgs(args []string) (mine, theirs []string) {
-	valued := map[string]bool{"--host": true, "--pools": true, "--known-hosts": true, "--connect-timeout": true}
+	valued := map[string]bool{"--host": true, "--pools": true, "--known-hosts": true, "--connect-timeout": true, "--ssh-config": true}
 	bools := map[string]bool{"--json": true, "--no-color": true, "--accept-new-host-key": true, "-h": true, "--help": true, "--version": true}
 	for i := 0; i < len(args); i++ {
 		x := args[i]
@@ -115,6 +115,7 @@ func (a *app) runStreaming(hosts, hiveArgs []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
+	defer k.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
 	if a.json {
@@ -160,6 +161,7 @@ func (a *app) runTyped(hosts, hiveArgs []string, render func(io.Writer, keeper.R
 	if err != nil {
 		return a.fail(err)
 	}
+	defer k.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
 	results := k.RunAll(ctx, hosts, append(hiveArgs, "--json"), nil)
