@@ -83,8 +83,9 @@ func TestKeeperCLI(t *testing.T) {
 		{name: "pool from file uses its home", setup: [][]string{register("b", "bench")}, args: []string{"pool", "models", "catalog", "--host", "bench", "--json"}, jsonOut: true, stdout: `"id": "b"`},
 		{name: "multi host text", setup: [][]string{register("a", "localhost"), register("b", "bench")}, args: []string{"pool", "models", "catalog", "--host", "localhost,bench"}, stdout: "[bench] b "},
 		{name: "multi host json", args: []string{"pool", "status", "--host", "localhost,bench", "--json"}, jsonOut: true, stdout: `"host": "bench"`},
-		{name: "ssh host for now", args: []string{"pool", "status", "--host", "gpu.lan"}, code: 255, stderr: "SSH transport not available yet"},
-		{name: "ssh host passthrough exit 255", args: []string{"pool", "models", "unregister", "x", "--host", "gpu.lan"}, code: 255, stderr: "SSH transport not available yet"},
+		// loopback port 1: refused at once, no DNS, no traffic off the machine
+		{name: "ssh host refused", args: []string{"pool", "status", "--host", "127.0.0.1:1"}, code: 255, stderr: "cannot connect to 127.0.0.1:1"},
+		{name: "ssh host passthrough exit 255", args: []string{"pool", "models", "unregister", "x", "--host", "127.0.0.1:1"}, code: 255, stderr: "cannot connect to 127.0.0.1:1"},
 		{name: "bad host", args: []string{"pool", "status", "--host", "a;b"}, code: 255, stderr: `bad --host "a;b"`},
 		{name: "missing pools file named explicitly", args: []string{"--pools", "/nonexistent/p.toml", "pool", "status", "--host", "localhost"}, code: 1, stderr: "pools file /nonexistent/p.toml"},
 		{name: "not implemented yet", args: []string{"pool", "git", "pull", "--host", "localhost"}, code: 1, stderr: "pool git pull: not implemented yet"},
