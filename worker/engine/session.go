@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/rbee-go/rbee/worker/engine/kernels"
 )
 
 // Session is one generation's state: the positions fed so far and their KV
@@ -95,9 +97,7 @@ func (s *Session) layer(l int, n int) {
 	h := b.h[:n*c.Hidden]
 	rmsNorm(h, b.x[:n*c.Hidden], lw.attnNorm, c.RMSEps)
 	q, k, v := b.q[:n*qDim], b.k[:n*kvDim], b.v[:n*kvDim]
-	pool.MatMul(q, h, n, lw.q)
-	pool.MatMul(k, h, n, lw.k)
-	pool.MatMul(v, h, n, lw.v)
+	pool.MatMuls(h, n, kernels.Product{Out: q, W: lw.q}, kernels.Product{Out: k, W: lw.k}, kernels.Product{Out: v, W: lw.v})
 	addBias(q, lw.qBias)
 	addBias(k, lw.kBias)
 	addBias(v, lw.vBias)
@@ -113,8 +113,7 @@ func (s *Session) layer(l int, n int) {
 
 	rmsNorm(h, b.x[:n*c.Hidden], lw.mlpNorm, c.RMSEps)
 	g, u := b.gate[:n*c.Intermediate], b.up[:n*c.Intermediate]
-	pool.MatMul(g, h, n, lw.gate)
-	pool.MatMul(u, h, n, lw.up)
+	pool.MatMuls(h, n, kernels.Product{Out: g, W: lw.gate}, kernels.Product{Out: u, W: lw.up})
 	swiGLU(g, u)
 	pool.MatMul(o, g, n, lw.down)
 	addInto(b.x[:n*c.Hidden], o)

@@ -102,6 +102,32 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
+// MatMuls with mixed dtypes and sizes equals one MatMul per product.
+func TestMatMuls(t *testing.T) {
+	pool := kernels.NewPool(2)
+	t.Cleanup(pool.Close)
+	r := rand.New(rand.NewPCG(7, 7))
+	const cols = 300
+	for _, n := range []int{1, 7} {
+		x := make([]float32, n*cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		var ps []kernels.Product
+		var wants [][]float32
+		for i, dt := range []kernels.DType{kernels.BF16, kernels.F32, kernels.F16, kernels.BF16} {
+			rows := []int{5, 900, 64, 1}[i]
+			m, vals := randMatrix(r, dt, rows, cols)
+			ps = append(ps, kernels.Product{Out: make([]float32, n*rows), W: m})
+			wants = append(wants, reference(vals, rows, cols, x, n))
+		}
+		pool.MatMuls(x, n, ps...)
+		for i, pr := range ps {
+			requireClose(t, wants[i], pr.Out, 1e-3, fmt.Sprintf("n%d product %d", n, i))
+		}
+	}
+}
+
 func requireClose(t *testing.T, want, got []float32, tol float64, what string) {
 	t.Helper()
 	for i := range want {

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // chunkBytes is the weight bytes one worker takes per grab: large enough to
 // amortise a cgo call and the atomic, small enough to balance two cores.
@@ -11,33 +14,66 @@ const chunkBytes = 256 << 10
 // n = 1 is the decode matrix-vector product; n > 1 reuses each weight row
 // across tokens (prefill).
 func (p *Pool) MatMul(out, x []float32, n int, w Matrix) {
-	if len(x) < n*w.Cols || len(out) < n*w.Rows {
-		panic(fmt.Sprintf("kernels: MatMul %d tokens: x %d (need %d), out %d (need %d)", n, len(x), n*w.Cols, len(out), n*w.Rows))
-	}
-	if n == 0 || w.Rows == 0 {
+	p.MatMuls(x, n, Product{Out: out, W: w})
+}
+
+// Product is one weight matrix and its output for MatMuls.
+type Product struct {
+	Out []float32
+	W   Matrix
+}
+
+// chunk is a row range of one product.
+type chunk struct{ prod, lo, hi int }
+
+// MatMuls computes several products of the same activations x (all
+// matrices with x's width) in one dispatch, as MatMul each: the workers
+// share one queue of row chunks, so q/k/v or gate/up cost one barrier.
+func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
+	if n == 0 || len(ps) == 0 {
 		return
 	}
-	if w.Cols == 0 {
-		clear(out[:n*w.Rows])
+	cols := ps[0].W.Cols
+	for _, pr := range ps {
+		if pr.W.Cols != cols || len(x) < n*cols || len(pr.Out) < n*pr.W.Rows {
+			panic(fmt.Sprintf("kernels: MatMuls %d tokens: x %d, width %d; weight %dx%d, out %d", n, len(x), cols, pr.W.Rows, pr.W.Cols, len(pr.Out)))
+		}
+	}
+	if cols == 0 {
+		for _, pr := range ps {
+			clear(pr.Out[:n*pr.W.Rows])
+		}
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	mode := kernelMode(n)
-	if w.DType == BF16 && permutes(mode) {
-		if cap(p.scratch) < n*w.Cols {
-			p.scratch = make([]float32, n*w.Cols)
+	xp := x
+	if permutes(mode) && slices.ContainsFunc(ps, func(pr Product) bool { return pr.W.DType == BF16 }) {
+		if cap(p.scratch) < n*cols {
+			p.scratch = make([]float32, n*cols)
 		}
-		xp := p.scratch[:n*w.Cols]
+		xp = p.scratch[:n*cols]
 		for t := range n {
-			permute16(xp[t*w.Cols:(t+1)*w.Cols], x[t*w.Cols:(t+1)*w.Cols])
+			permute16(xp[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
 		}
-		x = xp
 	}
-	rowBytes := max(w.Cols*w.DType.Size(), 1)
-	grain := max(4, chunkBytes/rowBytes/4*4)
-	p.forChunks(w.Rows, grain, func(_, lo, hi int) {
-		matmulRows(mode, w, x, n, out, w.Rows, lo, hi)
+	p.chunks = p.chunks[:0]
+	for i, pr := range ps {
+		grain := max(4, chunkBytes/max(cols*pr.W.DType.Size(), 1)/4*4)
+		for lo := 0; lo < pr.W.Rows; lo += grain {
+			p.chunks = append(p.chunks, chunk{i, lo, min(lo+grain, pr.W.Rows)})
+		}
+	}
+	p.forChunks(len(p.chunks), 1, func(_, lo, hi int) {
+		for _, c := range p.chunks[lo:hi] {
+			pr := ps[c.prod]
+			xs := x
+			if pr.W.DType == BF16 {
+				xs = xp
+			}
+			matmulRows(mode, pr.W, xs, n, pr.Out, pr.W.Rows, c.lo, c.hi)
+		}
 	})
 }
 

@@ -17,6 +17,7 @@ type Pool struct {
 	done    sync.WaitGroup
 	closed  bool
 	scratch []float32 // permuted activations for BF16 products (guarded by mu)
+	chunks  []chunk   // work queue of MatMuls (guarded by mu)
 }
 
 // NewPool starts a pool of n workers (n <= 0: runtime.NumCPU()).
