@@ -93,6 +93,18 @@ Feature: CP1 foundation — both CLIs answer help, version and status
     Then the command succeeds
     And stdout contains "1 registered, 0 downloaded"
 
+  Scenario: preflight checks the local pool: hive version, worker binaries, RAM, disk, GPUs
+    When I run "rbee-keeper pool preflight --host localhost"
+    Then the command succeeds
+    And stdout contains "rbee-hive  0.1.0"
+    And stdout contains "binaries"
+    And stdout contains "preflight  ok"
+    When I run "rbee-keeper pool preflight --host localhost --json"
+    Then the command succeeds
+    And the JSON at "ok" is true
+    And the JSON at "transport" is "local"
+    And the JSON at "status.backends" contains "cpu"
+
   Scenario: several hosts at once: [host] prefixes in text, one array in JSON
     When I run "rbee-keeper pool status --host localhost,localhost --json"
     Then the command succeeds

@@ -29,6 +29,7 @@ func registerCLISteps(sc *godog.ScenarioContext, w *World) {
 	sc.Step(`^the JSON at "([^"]*)" is "(.*)"$`, w.jsonString)
 	sc.Step(`^the JSON at "([^"]*)" is (-?\d+)$`, w.jsonNumber)
 	sc.Step(`^the JSON at "([^"]*)" contains "(.*)"$`, w.jsonContains)
+	sc.Step(`^the JSON at "([^"]*)" is (true|false)$`, w.jsonBool)
 	sc.Step(`^the JSON at "([^"]*)" is an empty list$`, w.jsonEmptyList)
 	sc.Step(`^stdout is an empty JSON list$`, func() error { return w.jsonEmptyList("") })
 	sc.Step(`^a pools file:$`, w.poolsFile)
@@ -167,6 +168,17 @@ func (w *World) jsonNumber(path string, want int) error {
 	}
 	if f, ok := v.(float64); !ok || f != float64(want) {
 		return fmt.Errorf("JSON at %q is %v, want %d\n%s", path, v, want, w.Last())
+	}
+	return nil
+}
+
+func (w *World) jsonBool(path, want string) error {
+	v, err := w.jsonAt(path)
+	if err != nil {
+		return err
+	}
+	if b, ok := v.(bool); !ok || b != (want == "true") {
+		return fmt.Errorf("JSON at %q is %v, want %s\n%s", path, v, want, w.Last())
 	}
 	return nil
 }

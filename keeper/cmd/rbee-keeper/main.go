@@ -24,7 +24,7 @@ func (a *app) dispatch(args []string) int {
 		case "status":
 			return a.poolStatus(args[2:])
 		case "preflight":
-			return a.notImplemented(specPreflight(), args[2:])
+			return a.preflight(args[2:])
 		case "models":
 			switch sub {
 			case "catalog":
