@@ -63,6 +63,10 @@ func WithFreeSpace(f func(dir string) (uint64, error)) Option {
 	return func(c *Client) { c.freeSpace = f }
 }
 
+// WithBufferSize sets the copy chunk size (default 128 KiB: small enough to
+// stay in the CPU cache between receive, write and hash).
+func WithBufferSize(n int) Option { return func(c *Client) { c.bufSize = max(4096, n) } }
+
 // WithProgress reports transfer progress (default: none).
 func WithProgress(p Progress) Option { return func(c *Client) { c.progress = p } }
 
@@ -77,10 +81,10 @@ func New(cfg Config, opts ...Option) *Client {
 	cfg.Endpoint = strings.TrimRight(cfg.Endpoint, "/")
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableCompression = true // byte ranges must address the file, not a gzip stream
-	tr.ReadBufferSize = 256 << 10
+	tr.ReadBufferSize = 32 << 10 // below the chunk size, so body reads bypass bufio
 	tr.MaxIdleConnsPerHost = 16
 	c := &Client{cfg: cfg, http: &http.Client{Transport: tr}, tries: 6, baseDelay: time.Second,
-		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, parallel: 4, bufSize: 1 << 20,
+		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, parallel: 4, bufSize: 128 << 10,
 		freeSpace: diskFree, progress: nopProgress{}, log: slog.New(slog.DiscardHandler)}
 	if cfg.StallTimeout > 0 {
 		c.stallTimeout = cfg.StallTimeout

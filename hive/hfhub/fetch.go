@@ -77,8 +77,12 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 			v = newVerifier(e)
 		}
 	}
-	if err := f.Truncate(off); err != nil {
-		return 0, err
+	// Truncate only when needed: on ext4, truncating a file to 0 makes its
+	// close flush all written data (auto_da_alloc), slowing big downloads.
+	if st.Size() != off {
+		if err := f.Truncate(off); err != nil {
+			return 0, err
+		}
 	}
 	c.progress.FileStart(e.Path, e.Size, off)
 	if off < e.Size || e.Size == 0 && off == 0 {
@@ -174,8 +178,10 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 	pipe := c.newHashPipe(v)
 	defer pipe.finish() // the verifier is complete once transfer returns
 	for {
+		// One Read per chunk: a chunk is what the socket has (up to the
+		// buffer size); ReadFull would route short tails through bufio.
 		b := pipe.next()
-		n, rerr := io.ReadFull(body, *b)
+		n, rerr := body.Read(*b)
 		if n == 0 {
 			pipe.release(b)
 		} else {
@@ -193,14 +199,11 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 			moved += int64(n)
 			c.progress.Advance(e.Path, int64(n))
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF && off == e.Size {
+		if rerr == io.EOF {
 			break
 		}
-		if rerr != nil && rerr != io.ErrUnexpectedEOF {
+		if rerr != nil {
 			return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, rerr))
-		}
-		if rerr == io.ErrUnexpectedEOF { // body ended early without a transport error
-			return moved, off, fmt.Errorf("%s: body ended at byte %d of %d: %w", e.Path, off, e.Size, io.ErrUnexpectedEOF)
 		}
 	}
 	if off != e.Size {
@@ -239,7 +242,7 @@ func (w *watchedReader) Read(p []byte) (int, error) {
 }
 
 // copyBuf is io.CopyBuffer without the WriterTo/ReaderFrom detours, so the
-// given 1 MiB buffer is really used.
+// given buffer is really used.
 func copyBuf(w io.Writer, r io.Reader, buf []byte) (int64, error) {
 	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, buf)
 }

@@ -17,9 +17,9 @@ type chunk struct {
 	n   int
 }
 
-// pipeDepth buffers are in flight per file: enough to ride out scheduling
-// jitter, small enough for 4 parallel files to stay at a few MiB.
-const pipeDepth = 4
+// pipeDepth chunks are in flight per file: enough to ride out scheduling
+// jitter, few enough that a chunk is still in the CPU cache when hashed.
+const pipeDepth = 8
 
 func (c *Client) newHashPipe(v *verifier) *hashPipe {
 	p := &hashPipe{c: c, v: v, free: make(chan *[]byte, pipeDepth), work: make(chan chunk, pipeDepth), done: make(chan struct{})}
