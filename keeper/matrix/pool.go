@@ -146,8 +146,17 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// The pool's own HOME keeps the operator's dotfiles out of its sessions:
+	// a login shell sourcing a slow ~/.bashrc (pyenv init: ~0.3 s) would
+	// otherwise be paid on every hive command, and a PATH it prepends could
+	// shadow the built binaries. The worker binary is named for the same
+	// reason.
+	userHome := filepath.Join(dir, "user")
+	if err := os.MkdirAll(userHome, 0o755); err != nil {
+		return err
+	}
 	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir,
-		Env: map[string]string{"HF_ENDPOINT": env.hub}})
+		Env: map[string]string{"HF_ENDPOINT": env.hub, "HOME": userHome, "RBEE_WORKER_BIN": bins.Path(harness.Worker)}})
 	if err != nil {
 		return fmt.Errorf("starting harness pool %s: %w", p.Name, err)
 	}
@@ -155,7 +164,7 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 		AgentSocket: "none", HomeDir: dir, LocalUser: p.sshd.User, ConnectTimeout: 10 * time.Second}, nil)
 	p.k = &keeper.Keeper{
 		Pools: &keeper.Pools{Pools: []keeper.Pool{{Name: p.Name, Host: p.sshd.Host, Port: p.sshd.Port,
-			User: p.sshd.User, IdentityFile: key.Path}}},
+			User: p.sshd.User, IdentityFile: key.Path, HiveBin: bins.Path(harness.Hive)}}},
 		Remote: p.dialer,
 	}
 	return nil
