@@ -181,17 +181,3 @@ func (a *app) usageError(msg, hint string) int {
 	}
 	return 2
 }
-
-func (a *app) notImplemented(c command, args []string) int {
-	fs := a.flags(c, nil)
-	fs.ParseErrorsAllowlist.UnknownFlags = true
-	if err := fs.Parse(args); err == nil {
-		if h, _ := fs.GetBool("help"); h {
-			a.commandHelp(fs, c)
-			fmt.Fprintln(a.stdout, "\n(not implemented yet)")
-			return 0
-		}
-	}
-	fmt.Fprintf(a.stderr, "error: %s: not implemented yet\n", c.name)
-	return 1
-}

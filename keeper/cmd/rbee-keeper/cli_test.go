@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,12 +25,18 @@ func setup(t *testing.T) (env map[string]string, home string) {
 	home = filepath.Join(dir, "home")
 	t.Setenv("PATH", bins.PathEnv())
 	t.Setenv("RBEE_HOME", home)
+	repo := filepath.Join(dir, "repo")
+	require.NoError(t, os.MkdirAll(repo, 0o755))
+	git := exec.Command("git", "init", "-q", "-b", "main", repo)
+	out, err := git.CombinedOutput()
+	require.NoError(t, err, "git is needed (make deps installs it): %s", out)
 	pools := filepath.Join(dir, "pools.toml")
 	require.NoError(t, os.WriteFile(pools, []byte(`
 [[pool]]
 name = "bench"
 host = "localhost"
 home = "`+filepath.Join(dir, "bench")+`"
+repo = "`+repo+`"
 `), 0o644))
 	return map[string]string{"RBEE_POOLS": pools}, home
 }
@@ -88,7 +95,9 @@ func TestKeeperCLI(t *testing.T) {
 		{name: "ssh host passthrough exit 255", args: []string{"pool", "models", "unregister", "x", "--host", "127.0.0.1:1"}, code: 255, stderr: "cannot connect to 127.0.0.1:1"},
 		{name: "bad host", args: []string{"pool", "status", "--host", "a;b"}, code: 255, stderr: `bad --host "a;b"`},
 		{name: "missing pools file named explicitly", args: []string{"--pools", "/nonexistent/p.toml", "pool", "status", "--host", "localhost"}, code: 1, stderr: "pools file /nonexistent/p.toml"},
-		{name: "not implemented yet", args: []string{"pool", "git", "pull", "--host", "localhost"}, code: 1, stderr: "pool git pull: not implemented yet"},
+		{name: "git without repo", args: []string{"pool", "git", "status", "--host", "localhost"}, code: 1, stderr: "localhost: no repo for this pool"},
+		{name: "git status", args: []string{"pool", "git", "status", "--host", "bench"}, stdout: "On branch"},
+		{name: "git pull without upstream keeps git's exit code", args: []string{"pool", "git", "pull", "--host", "bench,bench"}, code: 1, stderr: "[bench] "},
 		{name: "infer needs a worker", args: []string{"infer", "--prompt", "x"}, code: 2, stderr: "--worker is required"},
 	}
 	for _, tt := range tests {

@@ -42,7 +42,7 @@ func (a *app) dispatch(args []string) int {
 		case "git":
 			switch sub {
 			case "pull", "status", "build":
-				return a.notImplemented(gitSpec(sub), rest)
+				return a.git(sub, rest)
 			}
 		}
 		return a.groupHelp(append([]string{"pool"}, args[1:]...))

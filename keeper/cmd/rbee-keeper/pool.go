@@ -111,41 +111,52 @@ func signalContext() (context.Context, context.CancelFunc) {
 // --json, exactly the hive's JSON); several hosts stream with [host]
 // prefixes, or with --json print one array of per-host results.
 func (a *app) runStreaming(hosts, hiveArgs []string) int {
+	if a.json {
+		hiveArgs = append(hiveArgs, "--json")
+	}
+	return a.fanOut(hosts, a.json, func(ctx context.Context, k *keeper.Keeper, host string, s keeper.Streams) keeper.Result {
+		return k.RunOne(ctx, host, hiveArgs, s)
+	})
+}
+
+// fanOut runs op on every host (see runStreaming for the output rules).
+func (a *app) fanOut(hosts []string, jsonArray bool, op func(context.Context, *keeper.Keeper, string, keeper.Streams) keeper.Result) int {
 	k, err := a.keeper()
 	if err != nil {
 		return a.fail(err)
 	}
-	defer k.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
-	if a.json {
-		hiveArgs = append(hiveArgs, "--json")
-	}
 	if len(hosts) == 1 {
-		r := k.RunOne(ctx, hosts[0], hiveArgs, keeper.Streams{Stdout: a.stdout, Stderr: a.stderr})
+		r := op(ctx, k, hosts[0], keeper.Streams{Stdout: a.stdout, Stderr: a.stderr})
 		if r.Err != nil {
 			a.printErr(a.stderr, r.Err)
 		}
 		return r.ExitCode
 	}
-	if a.json {
-		return a.printResults(k.RunAll(ctx, hosts, hiveArgs, nil))
-	}
+	results := make([]keeper.Result, len(hosts))
 	var mu sync.Mutex
-	writers := map[string][2]*keeper.PrefixWriter{}
-	for _, h := range hosts {
-		writers[h] = [2]*keeper.PrefixWriter{keeper.NewPrefixWriter(a.stdout, h, &mu), keeper.NewPrefixWriter(a.stderr, h, &mu)}
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if jsonArray {
+				results[i] = op(ctx, k, h, keeper.Streams{})
+				return
+			}
+			out, errw := keeper.NewPrefixWriter(a.stdout, h, &mu), keeper.NewPrefixWriter(a.stderr, h, &mu)
+			results[i] = op(ctx, k, h, keeper.Streams{Stdout: out, Stderr: errw})
+			_ = out.Flush()
+			if results[i].Err != nil {
+				a.printErr(errw, results[i].Err)
+			}
+			_ = errw.Flush()
+		}()
 	}
-	results := k.RunAll(ctx, hosts, hiveArgs, func(h string) keeper.Streams {
-		return keeper.Streams{Stdout: writers[h][0], Stderr: writers[h][1]}
-	})
-	for _, r := range results {
-		w := writers[r.Host]
-		_ = w[0].Flush()
-		if r.Err != nil {
-			a.printErr(w[1], r.Err)
-		}
-		_ = w[1].Flush()
+	wg.Wait()
+	if jsonArray {
+		return a.printResults(results)
 	}
 	return keeper.ExitCode(results)
 }
