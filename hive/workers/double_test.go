@@ -31,7 +31,15 @@ func TestMain(m *testing.M) {
 	if os.Getenv(doubleEnv) == "1" {
 		os.Exit(runDouble(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "rbee-workers-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buildDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // runDouble behaves as --mode says:
