@@ -38,6 +38,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerDownloadSteps(sc, w)
 	registerWorkerSteps(sc, w)
 	registerMatrixSteps(sc, w)
+	registerRemoteSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
