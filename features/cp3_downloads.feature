@@ -22,6 +22,22 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And "models/tiny/README.md" does not exist under the home
     And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
 
+  Scenario Outline: a generated tiny model repo downloads with all its files
+    Given the hub mirror also serves the tiny model "<model>"
+    And I run "rbee-hive models register <model> --name '<model>' --repo rbee-testing/<model> --architecture <arch> --backends cpu"
+    When I run "rbee-hive models download <model>"
+    Then the command succeeds
+    And stdout contains "downloaded <model>: "
+    And the files of "<model>" match the hub
+    And the catalog marks "<model>" downloaded with its files, sizes, sha256 and commit
+
+    Examples:
+      | model        | arch    |
+      | tiny-llama   | llama   |
+      | tiny-qwen2   | qwen    |
+      | tiny-phi3    | phi     |
+      | tiny-mistral | mistral |
+
   Scenario: a connection cut in the middle resumes from the bytes already received
     Given the hub mirror cuts the connection for "model.safetensors" at 50% once
     When I run "rbee-hive models download tiny"
@@ -149,6 +165,15 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And the download JSON says already_downloaded is true
     And the JSON at "fetched_bytes" is 0
     And the JSON at "id" is "tiny"
+
+  Scenario: "rbee-hive hub serve" is a mirror other pools download from
+    Given "rbee-hive hub serve" serves the hub folder with the token "lan-secret"
+    And the environment variable "HF_TOKEN" is "lan-secret"
+    When I run "rbee-hive models download tiny"
+    Then the command succeeds
+    And stdout contains "downloaded tiny: 3 files, 8.0 MiB"
+    And the files of "tiny" match the hub
+    And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
 
   Scenario: the keeper downloads on a pool through its localhost transport
     When I run "rbee-keeper pool models download tiny --host localhost"

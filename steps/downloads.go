@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -21,6 +22,7 @@ import (
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/worker/tinymodel"
 )
 
 // downloads is the download features' state: one in-process hub mirror per
@@ -43,6 +45,7 @@ type downloads struct {
 func registerDownloadSteps(sc *godog.ScenarioContext, w *World) {
 	d := &downloads{w: w, faults: map[string]hubmirror.Faults{}}
 	sc.Step(`^a hub mirror serving "([^"]*)" with a (\d+) MiB weights file$`, d.serveRepo)
+	sc.Step(`^the hub mirror also serves the tiny model "([^"]*)"$`, d.serveTiny)
 	sc.Step(`^the hub mirror also serves "([^"]*)" with a (\d+) PiB weights file it has only a git-lfs pointer for$`, d.servePointerRepo)
 	sc.Step(`^the hub mirror requires the token "([^"]*)"$`, func(tok string) error { return d.mirror(func(s *hubmirror.Server) { s.SetToken(tok) }) })
 	sc.Step(`^the hub mirror cuts the connection for "([^"]*)" at (\d+)% once$`, d.cutAt)
@@ -66,6 +69,7 @@ func registerDownloadSteps(sc *godog.ScenarioContext, w *World) {
 	sc.Step(`^"([^"]*)" under the home holds (\d+)% of "([^"]*)"$`, d.partialHolds)
 	sc.Step(`^"([^"]*)" does not exist under the home$`, d.absentUnderHome)
 	sc.Step(`^the download JSON says already_downloaded is (true|false)$`, d.jsonAlready)
+	sc.Step(`^"rbee-hive hub serve" serves the hub folder(?: with the token "([^"]*)")?$`, d.hubServe)
 	sc.Step(`^I start the download "(.*)" in the background$`, d.start)
 	sc.Step(`^"([^"]*)" under the home grows to (\d+)% of "([^"]*)"$`, d.waitGrows)
 	sc.Step(`^I interrupt the background command$`, d.interrupt)
@@ -119,6 +123,20 @@ func (d *downloads) serveRepo(repo string, mib int) error {
 		}
 	}
 	d.repo = repo
+	return d.startMirror()
+}
+
+// serveTiny adds a generated tiny model repo (worker/tinymodel): real config,
+// tokenizer and safetensors layout, random weights.
+func (d *downloads) serveTiny(name string) error {
+	r, ok := tinymodel.Lookup(name)
+	if !ok {
+		return fmt.Errorf("no tiny model %q", name)
+	}
+	if err := tinymodel.Generate(filepath.Join(d.w.Dir, "hub", filepath.FromSlash(r.Repo)), r.Arch, tinymodel.DefaultSeed); err != nil {
+		return err
+	}
+	d.repo = r.Repo
 	return d.startMirror()
 }
 
@@ -362,6 +380,54 @@ func (d *downloads) jsonAlready(want string) error {
 		return fmt.Errorf("already_downloaded is %v, want %s\n%s", *v.Already, want, d.w.Last())
 	}
 	return nil
+}
+
+// hubServe runs the real `rbee-hive hub serve` on the scenario's hub folder
+// (a free loopback port) and points HF_ENDPOINT at the URL it prints.
+func (d *downloads) hubServe(token string) error {
+	args := []string{"hub", "serve", filepath.Join(d.w.Dir, "hub"), "--addr", "127.0.0.1:0"}
+	if token != "" {
+		args = append(args, "--token", token)
+	}
+	cmd := d.w.Command(context.Background(), "rbee-hive", args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	d.w.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "use it with: export HF_ENDPOINT="); ok {
+				found <- u
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		d.w.Env["HF_ENDPOINT"] = u
+		return nil
+	case err := <-done:
+		return fmt.Errorf("rbee-hive hub serve exited (%v)\nstderr:\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("rbee-hive hub serve printed no HF_ENDPOINT in 30s\nstderr:\n%s", stderr.String())
+	}
 }
 
 // start runs a command line in the background (an operator's long download).

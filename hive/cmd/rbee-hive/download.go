@@ -23,7 +23,9 @@ func (a *app) modelsDownload(args []string) int {
 		summary: "Download a registered model's files from the Hugging Face Hub into models/ID/.\n\n" +
 			"The hub is HF_ENDPOINT (default https://huggingface.co); the token is HF_TOKEN, else the\n" +
 			"token file $HF_HOME/token. Files resume from <file>.incomplete, are verified (size, sha256)\n" +
-			"and only then is the catalog marked downloaded. Running it again is a fast no-op.",
+			"and only then is the catalog marked downloaded. Running it again is a fast no-op.\n" +
+			"Failed transfers are retried with backoff (6 tries); one that delivers no byte for\n" +
+			"HF_HUB_DOWNLOAD_TIMEOUT seconds (default 30) counts as stalled and is retried.",
 		example: "rbee-hive models download qwen-0.5b\nHF_ENDPOINT=http://mirror.lan:8088 rbee-hive models download tinyllama --json"}
 	fs := a.flags(c)
 	rev := fs.String("revision", "", "repo revision to fetch (default: the catalog entry's, else main)")
