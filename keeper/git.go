@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // Executor is implemented by transports that can run any program in a
@@ -87,4 +89,10 @@ func (l LocalTransport) Exec(ctx context.Context, dir string, argv []string, std
 			Msg: fmt.Sprintf("%s: running %s in %s: %v", l.Target.Spec, argv[0], dir, err)}
 	}
 	return 0, nil
+}
+
+// Exec runs argv in dir on the pool over the shared SSH connection ("~/" in
+// dir is the remote home).
+func (h *SSHHive) Exec(ctx context.Context, dir string, argv []string, stdout, stderr io.Writer) (int, error) {
+	return h.RunCommand(ctx, sshtransport.Command{Argv: argv, Dir: dir, Stdout: stdout, Stderr: stderr})
 }

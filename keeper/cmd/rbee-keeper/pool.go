@@ -125,6 +125,7 @@ func (a *app) fanOut(hosts []string, jsonArray bool, op func(context.Context, *k
 	if err != nil {
 		return a.fail(err)
 	}
+	defer k.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
 	if len(hosts) == 1 {

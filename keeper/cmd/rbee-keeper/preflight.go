@@ -21,6 +21,7 @@ func (a *app) preflight(args []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
+	defer k.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
 	reports := k.PreflightAll(ctx, hosts)
