@@ -44,7 +44,10 @@ type Options struct {
 	// Empty: the pool has no rbee binaries (for the "hive missing" case).
 	BinDir string
 	// Env is set for every remote command (sshd_config SetEnv), e.g.
-	// RBEE_WORKER_BIN_CPU or HF_ENDPOINT. RBEE_HOME defaults to Dir/home.
+	// RBEE_WORKER_BIN_CPU or HF_ENDPOINT. RBEE_HOME defaults to Dir/home,
+	// HOME to Dir/user: like a separate machine, the pool does not share the
+	// operator's dotfiles (a slow ~/.bashrc would be paid on every command,
+	// and a PATH it prepends could shadow the built binaries).
 	Env map[string]string
 	// Netns runs sshd in a new network namespace reached over a veth pair
 	// with link-local addresses (root + iproute2 only).
@@ -110,8 +113,10 @@ func Start(ctx context.Context, o Options) (*Pool, error) {
 	if v, ok := o.Env["RBEE_HOME"]; ok {
 		p.Home = v
 	}
-	if err := os.MkdirAll(p.Home, 0o755); err != nil {
-		return nil, err
+	for _, d := range []string{p.Home, filepath.Join(o.Dir, "user")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	if p.HostKey, err = NewKey(filepath.Join(o.Dir, "ssh_host_ed25519_key"), "rbee-test-host-"+o.Name); err != nil {
 		return nil, fmt.Errorf("sshpool: host key: %w", err)
@@ -186,7 +191,7 @@ func (p *Pool) config(o Options) string {
 	if o.BinDir != "" {
 		path = o.BinDir + ":" + path
 	}
-	env := map[string]string{"PATH": path, "RBEE_HOME": p.Home}
+	env := map[string]string{"PATH": path, "RBEE_HOME": p.Home, "HOME": filepath.Join(p.Dir, "user")}
 	for k, v := range o.Env {
 		env[k] = v
 	}

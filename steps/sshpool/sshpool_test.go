@@ -31,12 +31,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestPoolServesCommandsWithItsEnvironment(t *testing.T) {
 	bin := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "rbee-hive"), []byte("#!/bin/sh\necho hive \"$RBEE_HOME\" \"$EXTRA\"\n"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "rbee-hive"), []byte("#!/bin/sh\necho hive \"$RBEE_HOME\" \"$HOME\" \"$EXTRA\"\n"), 0o755))
 	key := sshpool.ClientKeyT(t)
 	p := sshpool.StartT(t, sshpool.Options{Name: "a", ClientKey: key, BinDir: bin, Env: map[string]string{"EXTRA": "x y"}})
 	out, err := sshRun(t, p, key, "rbee-hive")
 	require.NoError(t, err, out)
-	assert.Equal(t, "hive "+p.Home+" x y\n", out)
+	assert.Equal(t, "hive "+p.Home+" "+filepath.Join(p.Dir, "user")+" x y\n", out)
 	assert.Equal(t, "127.0.0.1", p.Host)
 }
 
