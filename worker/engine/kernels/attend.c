@@ -47,7 +47,7 @@ static void attend_portable(const float *q, int group, int hd, const float *k, c
 	attend_body(q, group, hd, k, v, len, scale, sc, out);
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
 __attribute__((target("avx2,fma"))) static void attend_avx2(const float *q, int group, int hd, const float *k,
                                                             const float *v, int len, float scale, float *sc, float *out) {
 	attend_body(q, group, hd, k, v, len, scale, sc, out);
@@ -62,7 +62,7 @@ __attribute__((target("avx512f"))) static void attend_avx512(const float *q, int
 // mode comes from the Go side, which only passes modes rb_simd() reported.
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,
                int len, float scale, float *sc, float *out) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
 	if (mode == 2) {
 		attend_avx512(q, group, hd, k, v, len, scale, sc, out);
 		return;

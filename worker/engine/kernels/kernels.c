@@ -93,7 +93,7 @@ static uint64_t stream_sum_scalar(const void *p, size_t n) {
 	return s0 + s1 + s2 + s3;
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
 #include "kernels_avx2.h"
 #include "kernels_avx512.h"
 
