@@ -60,8 +60,8 @@ func (m *Manager) Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, err
 	// One spawn per id at a time, across processes: the second one waits
 	// and then finds the first one's worker running.
 	lock := flock.New(m.recordPath(id) + ".lock")
-	if _, err := lock.TryLockContext(ctx, 20*time.Millisecond); err != nil {
-		return SpawnResult{}, fmt.Errorf("locking %s: %w", id, err)
+	if ok, err := lock.TryLockContext(ctx, 20*time.Millisecond); err != nil || !ok {
+		return SpawnResult{}, fmt.Errorf("waiting for another spawn of %s: %w", id, errors.Join(err, ctx.Err()))
 	}
 	defer lock.Unlock() //nolint:errcheck // closing the fd releases it anyway
 
