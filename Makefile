@@ -2,7 +2,8 @@
 GO       ?= go
 BIN      := $(CURDIR)/bin
 CMDS     := ./hive/cmd/rbee-hive ./keeper/cmd/rbee-keeper ./worker/cmd/llm-worker-rbee
-POOLS    ?= localhost:cpu
+# CI: the tiny matrix on this machine and on one private OpenSSH pool (about +10 s).
+POOLS    ?= localhost:cpu,harness:cpu
 TIMEOUT  ?= 80m
 export PATH := $(BIN):$(PATH)
 
@@ -47,6 +48,10 @@ bench-worker:
 # 1 GiB from the hub mirror on loopback: hive client vs curl alternately, 5 rounds, medians; then a 50% cut + resume.
 bench-download:
 	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
+
+# The tiny matrix on 1 harness pool vs 3 (alternately, medians): wall-time ratio and per-cell overhead.
+bench-matrix:
+	$(GO) test -run '^$$' -bench 'MatrixPools' -benchtime 5x -count 1 -timeout 30m ./keeper/matrix/
 
 clean:
 	rm -rf $(BIN) results

@@ -63,16 +63,18 @@ func RenderSection(r Run, tiny bool) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n**Performance** (per cell):\n\n")
-	b.WriteString("| model | pool/backend | size | load ms | first-token ms | tokens/s | tokens |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| model | pool/backend | size | load ms | first-token ms | tokens/s | tokens | cell ms | overhead ms |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range models {
 		for _, col := range cols {
 			c, ok := byKey[m+"|"+col]
 			if !ok || c.Status != Pass {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.DecodeTokS, c.Tokens)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
 		}
 	}
+	b.WriteString("\nload = spawn to ready (the hive's record); first token and tokens/s (first to last token, the\n" +
+		"second run) are measured by the client; overhead = cell wall time minus download, load and generation.\n")
 	b.WriteString("\n**Architectures:**\n\n")
 	for _, a := range archOrder(cells) {
 		note := archNotes[a]

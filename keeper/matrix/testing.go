@@ -37,7 +37,7 @@ func RunT(t *testing.T, f testflags.Matrix) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-deadlineMargin))
 		t.Cleanup(cancel)
 	}
-	r, err := Setup(ctx, Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, WorkDir: t.TempDir()})
+	r, err := Setup(ctx, Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, WorkDir: workDir(t)})
 	if err != nil {
 		t.Fatalf("matrix: %v", err)
 	}
@@ -102,4 +102,24 @@ func report(t *testing.T, c Cell) {
 	default:
 		t.Errorf("❌ %s on %s: %s", c.Model, c.Column(), c.Reason)
 	}
+}
+
+// workDir is the run's scratch directory. Unlike t.TempDir, a removal that
+// races a process still exiting (an sshd child, a worker's last log line)
+// is retried and then only logged: it is not a matrix failure.
+func workDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "rbee-matrix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 5 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("matrix: could not remove %s: %v", dir, err)
+	})
+	return dir
 }

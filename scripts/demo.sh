@@ -1,0 +1,31 @@
+#!/bin/sh
+# make demo — the main job on the embedded default: the four tiny random-weight
+# models, generated now and served by an in-process hub mirror, run on this
+# machine through the matrix (register, download, spawn llm-worker-rbee, run the
+# same greedy request twice, check the stream, stop), then the table is printed.
+# POOLS, MODELS and HUB override the defaults, e.g.
+#   POOLS=localhost:cpu,harness:cpu ./scripts/demo.sh
+set -u
+cd "$(dirname "$0")/.."
+GO="${GO:-go}"
+POOLS="${POOLS:-localhost:cpu}"
+MODELS="${MODELS:-tiny}"
+
+set -- -pools="$POOLS" -models="$MODELS"
+if [ -n "${HUB:-}" ]; then
+	set -- "$@" -hub="$HUB"
+fi
+echo "==> go test . -run TestMatrix -count=1 -v $*"
+rm -f results/MODEL_SUPPORT.md
+"$GO" test . -run '^TestMatrix$' -count=1 -v -timeout 60m "$@"
+status=$?
+if [ -f results/MODEL_SUPPORT.md ]; then
+	echo
+	echo "==> results/MODEL_SUPPORT.md (JSON: results/matrix.json)"
+	echo
+	cat results/MODEL_SUPPORT.md
+fi
+if [ "$status" -ne 0 ]; then
+	echo "error: the matrix failed (exit $status); see the cells marked ❌ above" >&2
+fi
+exit "$status"
