@@ -102,7 +102,7 @@ func writeRandomFile(b *testing.B, p string, size int64) {
 	require.NoError(b, err)
 	defer f.Close()
 	r := rand.NewChaCha8([32]byte{1, 2, 3})
-	buf := make([]byte, 4<<20)
+	buf := make([]byte, 64<<10) // small writes: see writeSize in fetch.go
 	for left := size; left > 0; left -= int64(len(buf)) {
 		n := min(left, int64(len(buf)))
 		_, _ = r.Read(buf[:n])

@@ -190,7 +190,7 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 				f.Truncate(0)
 				return moved, off, fmt.Errorf("%s: server sent more than %d bytes: %w", e.Path, e.Size, ErrSizeMismatch)
 			}
-			if _, err := f.Write((*b)[:n]); err != nil {
+			if err := writeSmall(f, (*b)[:n]); err != nil {
 				pipe.release(b)
 				return moved, off, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
 			}
@@ -210,6 +210,22 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 		return moved, off, fmt.Errorf("%s: got %d of %d bytes: %w", e.Path, off, e.Size, ErrSizeMismatch)
 	}
 	return moved, off, nil
+}
+
+// writeSize: page-cache writes go in pieces of this size. Measured on Linux
+// 6.18/ext4: 1 MiB writes cost 2-5x the CPU per byte of 16 KiB writes (the
+// kernel allocates large folios for big writes), 16 KiB matches curl.
+const writeSize = 16 << 10
+
+func writeSmall(f *os.File, b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), writeSize)
+		if _, err := f.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // rangeStart parses the first byte of "bytes START-END/TOTAL".
