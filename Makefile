@@ -49,6 +49,10 @@ bench-worker:
 bench-download:
 	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
 
+# rbee-keeper vs OpenSSH ssh (same loopback sshd, rotating order, medians), and fan-out to 4 pools vs 1.
+bench-ssh:
+	$(GO) test -run '^$$' -bench 'SSH' -benchtime 30x -count 1 -timeout 20m ./keeper/sshtransport/
+
 # The tiny matrix on 1 harness pool vs 3 (alternately, medians): wall-time ratio and per-cell overhead.
 bench-matrix:
 	$(GO) test -run '^$$' -bench 'MatrixPools' -benchtime 5x -count 1 -timeout 30m ./keeper/matrix/

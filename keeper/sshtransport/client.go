@@ -114,10 +114,19 @@ func (d *Dialer) classify(ctx, dctx context.Context, t Target, stage string, err
 		}
 		return newError(CodeAuth, t.Name,
 			fmt.Sprintf("add your public key to %s@%s:~/.ssh/authorized_keys, load the key into ssh-agent, or set identity_file for the pool", t.User, t.HostName),
-			err, "authentication failed for %s@%s (%s); tried %s", t.User, t.Name, t.Addr(), desc)
+			err, "authentication failed for %s@%s%s; tried %s", t.User, t.Addr(), t.alias(), desc)
 	}
 	return newError(CodeConnect, t.Name, "check the host name and port (pools file or ~/.ssh/config)", err,
 		"cannot connect to %s (%s): %s failed: %v", t.Name, t.Addr(), stage, err)
+}
+
+// alias names the pool in messages when the operator called it something
+// other than its address (" (gpu)"), else "".
+func (t Target) alias() string {
+	if t.Name == "" || strings.Contains(t.Name, t.HostName) {
+		return ""
+	}
+	return " (" + t.Name + ")"
 }
 
 // keepAlive probes the server like ServerAliveInterval: when KeepAliveMax

@@ -249,7 +249,7 @@ func TestAuthAndTimeoutErrors(t *testing.T) {
 		require.NoError(t, err)
 		_, err = sshtransport.NewDialer(e.opts).Dial(context.Background(), tg)
 		require.ErrorIs(t, err, sshtransport.ErrAuth)
-		assert.Contains(t, err.Error(), e.pool.User+"@p")
+		assert.Contains(t, err.Error(), e.pool.User+"@"+e.pool.Addr()+" (p)")
 		assert.Contains(t, err.Error(), wrong.Path)
 	})
 	t.Run("blackhole times out naming host and seconds", func(t *testing.T) {
