@@ -61,6 +61,7 @@ func (k *Keeper) Git(ctx context.Context, host, sub string, s Streams) Result {
 		res.Err = &Error{Code: CodeTransportFailure, Host: host, Msg: fmt.Sprintf("%s: this transport cannot run %s", host, argv[0])}
 		return res
 	}
+	s = s.serialized()
 	res.ExitCode, res.Err = ex.Exec(ctx, t.Pool.Repo, argv, s.Stdout, s.Stderr)
 	return res
 }

@@ -52,10 +52,33 @@ type Streams struct {
 	Stdout, Stderr io.Writer
 }
 
+// serialized makes one writer given as both stdout and stderr safe: a
+// transport copies the two streams concurrently, and a shared bytes.Buffer
+// (whose ReadFrom io.Copy would use) loses data that way.
+func (s Streams) serialized() Streams {
+	if s.Stdout != nil && s.Stdout == s.Stderr {
+		w := &lockedWriter{w: s.Stdout}
+		return Streams{Stdout: w, Stderr: w}
+	}
+	return s
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // RunOne runs the hive with args on one host.
 func (k *Keeper) RunOne(ctx context.Context, host string, args []string, s Streams) Result {
 	res := Result{Host: host}
 	var outBuf, errBuf bytes.Buffer
+	s = s.serialized()
 	stdout, stderr := s.Stdout, s.Stderr
 	if stdout == nil {
 		stdout = &outBuf
