@@ -46,8 +46,8 @@ func streamDecode(t *testing.T, tk *tokenizer.Tokenizer, ids []int, skip bool) s
 	return b.String()
 }
 
-// Streaming gives exactly Decode's text for every fixture, with and without
-// special tokens.
+// Streaming and Decode give exactly the reference decoder's text for every
+// fixture, with and without special tokens.
 func TestStreamDecoderMatchesDecode(t *testing.T) {
 	for _, fam := range families {
 		tk := load(t, fam)
@@ -55,7 +55,9 @@ func TestStreamDecoderMatchesDecode(t *testing.T) {
 			t.Run(fam+"/"+e.Text, func(t *testing.T) {
 				for _, skip := range []bool{false, true} {
 					ids := tk.Encode(e.Text, true)
-					assert.Equal(t, tk.Decode(ids, skip), streamDecode(t, tk, ids, skip), "skipSpecial=%v", skip)
+					want := refDecode(t, tk, fam, ids, skip)
+					assert.Equal(t, want, streamDecode(t, tk, ids, skip), "skipSpecial=%v", skip)
+					assert.Equal(t, want, tk.Decode(ids, skip), "skipSpecial=%v", skip)
 				}
 				assert.Equal(t, e.Decoded, streamDecode(t, tk, e.IDs, false))
 			})
