@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 
 	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
@@ -142,6 +143,7 @@ func (h *SSHHive) RunCommand(ctx context.Context, cmd sshtransport.Command) (int
 	if h.s.PTY {
 		if f, ok := cmd.Stdout.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 			cmd.PTY = true
+			cmd.Width, cmd.Height, _ = term.GetSize(int(f.Fd()))
 		}
 	}
 	return h.C.Run(ctx, cmd)

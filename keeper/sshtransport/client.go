@@ -105,7 +105,7 @@ func (d *Dialer) classify(ctx, dctx context.Context, t Target, stage string, err
 		secs := d.opts.timeout().Seconds()
 		return newError(CodeTimeout, t.Name,
 			"check that the pool is up and reachable, or raise --connect-timeout", err,
-			"connection to %s (%s) timed out after %gs during %s", t.Name, t.Addr(), secs, stage)
+			"connection to %s timed out after %gs during %s", t.where(), secs, stage)
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		desc := "publickey"
@@ -117,7 +117,7 @@ func (d *Dialer) classify(ctx, dctx context.Context, t Target, stage string, err
 			err, "authentication failed for %s@%s%s; tried %s", t.User, t.Addr(), t.alias(), desc)
 	}
 	return newError(CodeConnect, t.Name, "check the host name and port (pools file or ~/.ssh/config)", err,
-		"cannot connect to %s (%s): %s failed: %v", t.Name, t.Addr(), stage, err)
+		"cannot connect to %s: %s failed: %v", t.where(), stage, err)
 }
 
 // alias names the pool in messages when the operator called it something
@@ -127,6 +127,18 @@ func (t Target) alias() string {
 		return ""
 	}
 	return " (" + t.Name + ")"
+}
+
+// where names the pool for messages: its name, plus the address dialled
+// when the name does not show it ("gpu (10.0.0.7:22)").
+func (t Target) where() string {
+	if t.Name == "" {
+		return t.Addr()
+	}
+	if strings.Contains(t.Name, t.Addr()) || (t.Port == 22 && strings.Contains(t.Name, t.HostName)) {
+		return t.Name
+	}
+	return t.Name + " (" + t.Addr() + ")"
 }
 
 // keepAlive probes the server like ServerAliveInterval: when KeepAliveMax

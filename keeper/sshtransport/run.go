@@ -155,7 +155,7 @@ func exitCode(err error) (int, error) {
 func (c *Client) lostErr() error {
 	d := c.t.KeepAlive * time.Duration(c.t.KeepAliveMax)
 	return newError(CodeLost, c.t.Name, "check the pool's network; the remote command may still be running", nil,
-		"connection to %s (%s) lost: no answer to keepalives for %s", c.t.Name, c.t.Addr(), d)
+		"connection to %s lost: no answer to keepalives for %s", c.t.where(), d)
 }
 
 func (c *Client) sessionErr(what string, err error) error {
