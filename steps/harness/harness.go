@@ -10,9 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
+	"syscall"
 )
 
 // Binary names.
@@ -59,8 +60,9 @@ var built = sync.OnceValues(build)
 // Build builds the binaries (once per process) and returns where they are.
 func Build() (*Bins, error) { return built() }
 
-// staleAfter: binary dirs of earlier runs older than this are removed.
-const staleAfter = 24 * time.Hour
+// dirPrefix names the binary directories; the building process's pid follows
+// so a later run can tell which ones are left over.
+const dirPrefix = "rbee-bin-"
 
 func build() (*Bins, error) {
 	root, err := ModuleRoot()
@@ -68,7 +70,7 @@ func build() (*Bins, error) {
 		return nil, err
 	}
 	sweepStale()
-	dir, err := os.MkdirTemp("", "rbee-bin-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
@@ -132,11 +134,17 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// sweepStale removes binary directories left by runs long gone.
+// sweepStale removes binary directories of test processes that have exited
+// (a test binary has no exit hook to remove its own).
 func sweepStale() {
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "rbee-bin-*"))
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
 	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && fi.IsDir() && time.Since(fi.ModTime()) > staleAfter {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(m), dirPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 			_ = os.RemoveAll(m)
 		}
 	}
