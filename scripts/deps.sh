@@ -10,6 +10,7 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-se
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2) # network-namespace test pool (cp1_remote)
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"

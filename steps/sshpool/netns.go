@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -18,8 +19,25 @@ type netns struct {
 	hostIf, nsIf string
 }
 
+// ipPath finds iproute2's ip; /usr/sbin is not on every user's PATH.
+func ipPath() (string, error) {
+	if p, err := exec.LookPath("ip"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("ip not found: install iproute2 (make deps)")
+}
+
 func ipCmd(ctx context.Context, args ...string) error {
-	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
+	ip, err := ipPath()
+	if err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, ip, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
@@ -29,8 +47,8 @@ func ipCmd(ctx context.Context, args ...string) error {
 // NetnsAvailable reports whether this machine lets us create a network
 // namespace (root and iproute2), with the reason when it does not.
 func NetnsAvailable(ctx context.Context) error {
-	if _, err := exec.LookPath("ip"); err != nil {
-		return fmt.Errorf("ip not found: install iproute2 (make deps)")
+	if _, err := ipPath(); err != nil {
+		return err
 	}
 	n, err := newNetns(ctx)
 	if err != nil {

@@ -164,7 +164,11 @@ func (p *Pool) start(ctx context.Context, o Options) error {
 	args := []string{"-D", "-e", "-f", cfgPath}
 	var cmd *exec.Cmd
 	if p.ns != nil {
-		cmd = exec.Command("ip", append([]string{"netns", "exec", p.ns.name, SSHDPath}, args...)...)
+		ip, err := ipPath()
+		if err != nil {
+			return err
+		}
+		cmd = exec.Command(ip, append([]string{"netns", "exec", p.ns.name, SSHDPath}, args...)...)
 	} else {
 		cmd = exec.Command(SSHDPath, args...)
 	}
