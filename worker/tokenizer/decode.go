@@ -83,7 +83,8 @@ func buildDecoder(c *componentJSON) (decoderSpec, error) {
 
 // StreamDecoder turns token ids into text one at a time. It emits only
 // complete UTF-8 characters and the concatenation of everything it returns
-// (Push… then Flush) equals Tokenizer.Decode of the same ids.
+// (Push… then Flush) equals Tokenizer.Decode of the same ids. One stream
+// per goroutine; the Tokenizer itself is shared.
 type StreamDecoder struct {
 	t         *Tokenizer
 	skip      bool
