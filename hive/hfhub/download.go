@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -85,6 +86,11 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if err := os.MkdirAll(req.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.Dir, err)
 	}
+	unlock, err := lockDir(req.Dir, req.Repo)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	res := &Result{Repo: req.Repo, Revision: req.Revision, Commit: commit, Dir: req.Dir}
 	jobs := make([]*job, 0, len(files))
 	var need, have int64
@@ -248,6 +254,25 @@ func writeRecord(dir, name string, rec record) {
 	b, _ := json.Marshal(rec)
 	// A lost record only costs a rehash on the next run.
 	_ = os.WriteFile(p, b, 0o644)
+}
+
+// lockDir takes the download lock of dir: two downloads writing the same
+// .incomplete files would corrupt each other.
+func lockDir(dir, repo string) (func(), error) {
+	p := filepath.Join(dir, ".cache", "rbee", "download.lock")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+	}
+	l := flock.New(p)
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", p, err)
+	}
+	if !ok {
+		return nil, &Error{Code: CodeBusy, Repo: repo, Msg: fmt.Sprintf("another download into %s is running", dir),
+			Hint: "wait for it to finish (running this again afterwards is a quick no-op)"}
+	}
+	return func() { _ = l.Unlock() }, nil
 }
 
 // getBuf hands out a copy buffer from the client's pool: no allocation per

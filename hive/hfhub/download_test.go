@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -313,4 +314,77 @@ func TestCancel(t *testing.T) {
 	st, err := os.Stat(filepath.Join(f.dest, "model.safetensors.incomplete"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(1<<20), st.Size(), "bytes received before the cancel are kept")
+}
+
+func TestConcurrentDownloadsOfOneFolder(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{StallAfter: 1 << 20, StallFor: time.Second, StallTimes: 1})
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.client(t).Download(context.Background(), f.request())
+		first <- err
+	}()
+	// Wait until the first download is inside the transfer.
+	require.Eventually(t, func() bool {
+		st, err := os.Stat(filepath.Join(f.dest, "model.safetensors.incomplete"))
+		return err == nil && st.Size() > 0
+	}, 10*time.Second, 5*time.Millisecond)
+	_, err := f.client(t).Download(context.Background(), f.request())
+	require.ErrorIs(t, err, hfhub.ErrBusy)
+	assert.Contains(t, err.Error(), "another download into "+f.dest+" is running")
+	require.NoError(t, <-first)
+	f.requireDownloaded(t)
+}
+
+// The hub redirects LFS files to a CDN on another host: the client follows,
+// keeps Range, and does not send the hub token there.
+func TestRedirectToCDN(t *testing.T) {
+	f := newFixture(t)
+	var cdnAuth, cdnRange atomic.Value
+	cdnAuth.Store("")
+	cdnRange.Store("")
+	cdn := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cdnAuth.Store(r.Header.Get("Authorization"))
+		if rg := r.Header.Get("Range"); rg != "" {
+			cdnRange.Store(rg)
+		}
+		f.srv.ServeHTTP(w, r)
+	})}
+	cdnLn := listen(t)
+	go cdn.Serve(cdnLn)
+	t.Cleanup(func() { cdn.Close() })
+	// "localhost" vs "127.0.0.1": a different host for the client.
+	cdnURL := "http://localhost:" + strings.TrimPrefix(cdnLn.Addr().String(), "127.0.0.1:")
+	hub := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/resolve/") && strings.HasSuffix(r.URL.Path, ".safetensors") {
+			http.Redirect(w, r, cdnURL+r.URL.Path, http.StatusFound)
+			return
+		}
+		f.srv.ServeHTTP(w, r)
+	})}
+	hubLn := listen(t)
+	go hub.Serve(hubLn)
+	t.Cleanup(func() { hub.Close() })
+	size := int64(len(f.files["model.safetensors"]))
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: size / 2, CutTimes: 1})
+	c := hfhub.New(hfhub.Config{Endpoint: "http://" + hubLn.Addr().String(), Token: "hf_secret"}, hfhub.WithRetries(6, time.Millisecond))
+	_, err := c.Download(context.Background(), f.request())
+	require.NoError(t, err)
+	f.requireDownloaded(t)
+	assert.Empty(t, cdnAuth.Load(), "the hub token stays with the hub")
+	assert.Equal(t, fmt.Sprintf("bytes=%d-", size/2), cdnRange.Load(), "the resume Range survives the redirect")
+}
+
+func TestProgressBar(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: 1 << 20, CutTimes: 1})
+	out := &syncBuffer{}
+	_, err := f.client(t, hfhub.WithProgress(hfhub.NewBar(out))).Download(context.Background(), f.request())
+	require.NoError(t, err)
+	f.requireDownloaded(t)
+	s := out.String()
+	assert.Contains(t, s, "rbee-testing/tiny")
+	assert.Contains(t, s, "100%")
+	assert.Contains(t, s, "retrying model.safetensors")
+	assert.Contains(t, s, "verified model.safetensors")
 }
