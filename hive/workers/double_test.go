@@ -62,6 +62,7 @@ func runDouble(args []string) int {
 	backend := fs.String("backend", "", "")
 	device := fs.Int("device", 0, "")
 	delay := fs.Duration("delay", 0, "")
+	anyPort := fs.Bool("any-port", false, "") // ignore --port, serve on a port of its own choosing
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -82,6 +83,9 @@ func runDouble(args []string) int {
 		signal.Ignore(syscall.SIGTERM)
 	}
 	time.Sleep(*delay)
+	if *anyPort {
+		*port = 0
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "listen: %v\n", err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -249,13 +251,23 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id, bi
 		via = "callback"
 		if cb.URI != "" {
 			rec.URI = cb.URI
+			// A worker that serves elsewhere than --port said so here.
+			if u, err := url.Parse(cb.URI); err == nil {
+				if p, err := strconv.Atoi(u.Port()); err == nil && p > 0 {
+					rec.Port = p
+				}
+			}
 		}
 		rec.VRAMBytes = cb.VRAMBytes
 	case <-healthy:
 		via = "health"
 	case err := <-exited:
 		exited <- err // for reap
-		return fail(fmt.Sprintf("%s exited before becoming ready (%v)", id, err), nil)
+		status := "exit status 0"
+		if err != nil {
+			status = err.Error()
+		}
+		return fail(fmt.Sprintf("%s exited before becoming ready (%s)", id, status), nil)
 	case <-deadline.C:
 		return fail(fmt.Sprintf("%s did not become ready within %s", id, req.Wait), nil)
 	case <-ctx.Done():

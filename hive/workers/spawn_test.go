@@ -150,6 +150,22 @@ func TestSpawnBusyPortTakesTheNextFree(t *testing.T) {
 	resp.Body.Close()
 }
 
+// A worker serving on another port than --port: the callback's uri wins,
+// so list and stop still find it.
+func TestSpawnTakesThePortFromTheCallback(t *testing.T) {
+	f := newFixture(t, "both", "RBEE_WORKER_ARGS="+doubleArgs("both", "--any-port"))
+	asked := freePort(t)
+	res, err := f.m.Spawn(context.Background(), workers.SpawnRequest{Backend: "cpu", ModelID: "tiny", Port: asked, Wait: 20 * time.Second})
+	require.NoError(t, err)
+	// Nothing serves the asked port, so only the callback can report ready.
+	require.Equal(t, "callback", res.ReadyVia)
+	assert.NotEqual(t, asked, res.Port)
+	assert.Equal(t, "http://127.0.0.1:"+strconv.Itoa(res.Port), res.URI)
+	st, err := f.m.Get(context.Background(), res.ID)
+	require.NoError(t, err)
+	assert.Equal(t, workers.StateReady, st.State)
+}
+
 func TestSpawnDefaultPortIs8000PlusGPU(t *testing.T) {
 	f := newFixture(t, "both")
 	res, err := f.m.Spawn(context.Background(), workers.SpawnRequest{Backend: "cuda", ModelID: "tiny", GPU: 3, Wait: 20 * time.Second})
