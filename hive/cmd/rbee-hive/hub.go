@@ -33,6 +33,7 @@ func (a *app) hubServe(args []string) int {
 	}
 	m := hubmirror.New(dir, hubmirror.WithToken(*token))
 	// Hash everything before listening, so the first client does not wait.
+	fmt.Fprintf(a.stderr, "hashing the files under %s (once; cached while serving)...\n", dir)
 	start := time.Now()
 	repos, err := m.Scan()
 	if err != nil {
