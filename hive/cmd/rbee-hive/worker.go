@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -38,9 +39,10 @@ func (a *app) workerSpawn(args []string) int {
 	c := command{name: "worker spawn", args: "BACKEND --model ID [--gpu N] [--port P] [--wait DUR] [--json]",
 		summary: "Start a worker for a downloaded model on a backend (cpu, metal, cuda) and wait until it is ready.\n" +
 			"The worker id is worker-<backend>-<gpu>; its port is 8000+gpu (or --port), else the next free one.\n" +
-			"Binary: $RBEE_WORKER_BIN_<BACKEND>, $RBEE_WORKER_BIN, else llm-worker-rbee on PATH. Arguments:\n" +
-			"$RBEE_WORKER_ARGS[_<BACKEND>] or <home>/worker-args.toml override the default template\n" +
-			"  " + fmt.Sprint(workers.DefaultArgs()) + "\n" +
+			"Binary: $RBEE_WORKER_BIN_<BACKEND>, $RBEE_WORKER_BIN, else llm-worker-rbee on PATH.\n" +
+			"Arguments: the template\n  " + strings.Join(workers.DefaultArgs(), " ") + "\n" +
+			"unless $RBEE_WORKER_ARGS_<BACKEND>, $RBEE_WORKER_ARGS or <home>/" + workers.ArgsFile + "\n" +
+			"(args = [...], [backends.<backend>] args = [...]) gives another one.\n" +
 			"Spawning a worker that is already running with the same model changes nothing and succeeds.",
 		example: "rbee-hive worker spawn cpu --model tiny-llama\nrbee-hive worker spawn cuda --model qwen-0.5b --gpu 1 --wait 5m --json"}
 	fs := a.flags(c)
