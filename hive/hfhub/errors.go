@@ -10,13 +10,14 @@ import (
 type Code string
 
 const (
-	CodeNotFound         Code = "HUB_NOT_FOUND"        // repo, revision or file missing on the hub
-	CodeAccessDenied     Code = "HUB_ACCESS_DENIED"    // 401/403
-	CodeInsufficientDisk Code = "INSUFFICIENT_DISK"    // refused before starting
-	CodeNoFiles          Code = "NO_MATCHING_FILES"    // include patterns matched nothing
-	CodeUnavailable      Code = "HUB_UNAVAILABLE"      // retries exhausted (5xx, resets, stalls, checksums)
-	CodeBadResponse      Code = "HUB_BAD_RESPONSE"     // an answer the client cannot use
-	CodeBusy             Code = "DOWNLOAD_IN_PROGRESS" // another download holds the folder
+	CodeNotFound         Code = "HUB_NOT_FOUND"         // repo, revision or file missing on the hub
+	CodeAccessDenied     Code = "HUB_ACCESS_DENIED"     // 401/403
+	CodeInsufficientDisk Code = "INSUFFICIENT_DISK"     // refused before starting
+	CodeNoFiles          Code = "NO_MATCHING_FILES"     // include patterns matched nothing
+	CodeUnavailable      Code = "HUB_UNAVAILABLE"       // retries exhausted (5xx, resets, stalls, checksums)
+	CodeBadResponse      Code = "HUB_BAD_RESPONSE"      // an answer the client cannot use
+	CodeWriteFailed      Code = "DOWNLOAD_WRITE_FAILED" // the model folder cannot be written
+	CodeBusy             Code = "DOWNLOAD_IN_PROGRESS"  // another download holds the folder
 )
 
 // Error is a download failure with a code, the repo (and file) it concerns and

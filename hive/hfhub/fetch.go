@@ -48,11 +48,11 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 	e := j.entry
 	inc := j.dest + ".incomplete"
 	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
-		return 0, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
+		return 0, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
 	}
 	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return 0, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
+		return 0, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
 	}
 	defer func() {
 		if f != nil {
@@ -106,7 +106,7 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 	}
 	f = nil
 	if err := os.Rename(inc, j.dest); err != nil {
-		return moved, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
+		return moved, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
 	}
 	dst, err := os.Stat(j.dest)
 	if err != nil {
@@ -192,7 +192,7 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 			}
 			if err := writeSmall(f, (*b)[:n]); err != nil {
 				pipe.release(b)
-				return moved, off, &Error{Code: CodeBadResponse, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
+				return moved, off, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
 			}
 			pipe.submit(b, n)
 			off += int64(n)
