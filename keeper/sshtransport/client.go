@@ -68,7 +68,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Client, error) {
 		User:              t.User,
 		Auth:              []ssh.AuthMethod{auth.method},
 		HostKeyCallback:   d.hk.callback(t),
-		HostKeyAlgorithms: d.hk.knownAlgorithms(t.Addr()),
+		HostKeyAlgorithms: d.hk.hostKeyAlgorithms(t.Addr()),
 		Timeout:           timeout,
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(conn, t.Addr(), cfg)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -35,10 +36,24 @@ func (h *hostKeys) db() (ssh.HostKeyCallback, error) {
 	return cb, nil
 }
 
-// knownAlgorithms lists the host key algorithms known_hosts has for addr,
-// so the handshake asks the server for a key type we can verify (as OpenSSH
-// does) instead of reporting a "changed" key that is merely of another type.
-// Empty when the host is unknown.
+// hostKeyAlgorithms puts the algorithms of the keys known_hosts has for
+// addr first, then the other supported ones: the server then presents a key
+// we can verify (as OpenSSH orders them) instead of one of another type that
+// would look "changed". nil (the default order) when the host is unknown.
+func (h *hostKeys) hostKeyAlgorithms(addr string) []string {
+	known := h.knownAlgorithms(addr)
+	if len(known) == 0 {
+		return nil
+	}
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if !slices.Contains(known, a) {
+			known = append(known, a)
+		}
+	}
+	return known
+}
+
+// knownAlgorithms lists the host key algorithms known_hosts has for addr.
 func (h *hostKeys) knownAlgorithms(addr string) []string {
 	cb, err := h.db()
 	if err != nil {
