@@ -22,7 +22,10 @@ type Model interface {
 // Tokenizer turns text into ids and ids back into text, incrementally.
 type Tokenizer interface {
 	Encode(text string, addSpecial bool) []int
-	NewStreamDecoder(skipSpecial bool) StreamDecoder
+	// NewStreamDecoder continues after context (the prompt's ids), so the
+	// first generated token keeps the leading space a SentencePiece decoder
+	// strips only at the start of a sequence.
+	NewStreamDecoder(context []int, skipSpecial bool) StreamDecoder
 }
 
 // StreamDecoder returns only complete UTF-8 text per pushed id.

@@ -27,7 +27,7 @@ func (byteTokenizer) Encode(text string, addSpecial bool) []int {
 	return ids
 }
 
-func (byteTokenizer) NewStreamDecoder(bool) server.StreamDecoder { return &byteDecoder{} }
+func (byteTokenizer) NewStreamDecoder([]int, bool) server.StreamDecoder { return &byteDecoder{} }
 
 func idsOf(s string) []int { return byteTokenizer{}.Encode(s, false) }
 

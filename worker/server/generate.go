@@ -67,7 +67,7 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		MinP:              g.req.MinP,
 		RepetitionPenalty: g.req.RepetitionPenalty,
 	}, g.req.Seed)
-	dec := g.backend.Tokenizer.NewStreamDecoder(true)
+	dec := g.backend.Tokenizer.NewStreamDecoder(g.prompt, true)
 	stops := newStopMatcher(g.req.Stop)
 	seen := slices.Clip(slices.Clone(g.prompt))
 	reason := worker.StopMaxTokens

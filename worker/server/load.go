@@ -95,6 +95,6 @@ type tokenizerAdapter struct{ t *tokenizer.Tokenizer }
 func (a tokenizerAdapter) Encode(text string, addSpecial bool) []int {
 	return a.t.Encode(text, addSpecial)
 }
-func (a tokenizerAdapter) NewStreamDecoder(skipSpecial bool) StreamDecoder {
-	return a.t.NewStreamDecoder(skipSpecial)
+func (a tokenizerAdapter) NewStreamDecoder(context []int, skipSpecial bool) StreamDecoder {
+	return a.t.NewStreamDecoderAfter(context, skipSpecial)
 }
