@@ -78,6 +78,7 @@ func BenchmarkStop(b *testing.B) {
 		require.NoError(b, err)
 		sleep := exec.Command("sleep", "60")
 		require.NoError(b, sleep.Start())
+		b.Cleanup(func() { _ = sleep.Process.Kill() }) // if an assertion stops the loop early
 		b.StartTimer()
 
 		start := time.Now()

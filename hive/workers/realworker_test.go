@@ -111,6 +111,12 @@ func BenchmarkStopRealWorker(b *testing.B) {
 		Catalog: mapCatalog{"tiny-llama": {ID: "tiny-llama", Path: modelDir, Downloaded: true, Backends: []string{"cpu"}}},
 		Env:     append(os.Environ(), "RBEE_WORKER_BIN_CPU="+bin, "RBEE_WORKER_ARGS=", "RBEE_WORKER_ARGS_CPU="),
 	}
+	b.Cleanup(func() { // whatever an early failure left running
+		list, _ := m.List(context.Background())
+		for _, w := range list {
+			_, _ = m.Stop(context.Background(), w.ID, time.Second)
+		}
+	})
 	var took, ref []time.Duration
 	for b.Loop() {
 		b.StopTimer()
@@ -118,6 +124,7 @@ func BenchmarkStopRealWorker(b *testing.B) {
 		require.NoError(b, err)
 		sleep := exec.Command("sleep", "60")
 		require.NoError(b, sleep.Start())
+		b.Cleanup(func() { _ = sleep.Process.Kill() }) // if an assertion stops the loop early
 		b.StartTimer()
 
 		st, err := m.Stop(context.Background(), res.ID, 10*time.Second)
