@@ -10,14 +10,41 @@ import (
 // long as the pool, so a matrix product costs one wake-up per worker instead
 // of a goroutine per row. The calling goroutine works too. Calls are
 // serialised: sessions sharing a model take turns per operation.
+//
+// Work is a queue of chunks taken with an atomic counter, and a call ends
+// when every chunk is done — not when every worker has checked in. On a
+// machine shared with other jobs a worker may be descheduled for a whole
+// time slice; the caller then does its share instead of waiting for it.
 type Pool struct {
 	mu      sync.Mutex
 	n       int
-	wake    []chan func(worker int)
-	done    sync.WaitGroup
+	wake    []chan *task
 	closed  bool
 	scratch []float32 // permuted activations for BF16 products (guarded by mu)
 	chunks  []chunk   // work queue of MatMuls (guarded by mu)
+}
+
+// task is one parallel call: items [0,total) in chunks of grain.
+type task struct {
+	fn           func(worker, lo, hi int)
+	total, grain int64
+	next, done   atomic.Int64
+	finished     chan struct{} // closed when done reaches total
+}
+
+// work takes chunks until none are left.
+func (t *task) work(w int) {
+	for {
+		lo := t.next.Add(t.grain) - t.grain
+		if lo >= t.total {
+			return
+		}
+		hi := min(lo+t.grain, t.total)
+		t.fn(w, int(lo), int(hi))
+		if t.done.Add(hi-lo) == t.total {
+			close(t.finished)
+		}
+	}
 }
 
 // NewPool starts a pool of n workers (n <= 0: runtime.NumCPU()).
@@ -25,14 +52,15 @@ func NewPool(n int) *Pool {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	p := &Pool{n: n, wake: make([]chan func(int), n)}
+	p := &Pool{n: n, wake: make([]chan *task, n)}
 	for w := 1; w < n; w++ {
-		ch := make(chan func(int))
+		// One slot: a worker that has not yet picked up an earlier task is
+		// skipped rather than waited for (it finds that task drained).
+		ch := make(chan *task, 1)
 		p.wake[w] = ch
 		go func() {
-			for fn := range ch {
-				fn(w)
-				p.done.Done()
+			for t := range ch {
+				t.work(w)
 			}
 		}()
 	}
@@ -55,36 +83,29 @@ func (p *Pool) Close() {
 	}
 }
 
-// run calls fn(worker) on every worker concurrently and waits; p.mu held.
-func (p *Pool) run(fn func(worker int)) {
-	if p.closed {
-		panic("kernels: pool used after Close")
-	}
-	p.done.Add(p.n - 1)
-	for _, ch := range p.wake[1:] {
-		ch <- fn
-	}
-	fn(0)
-	p.done.Wait()
-}
-
-// forChunks splits [0,total) into chunks of grain handed out dynamically, so
-// a worker slowed by another process on a shared machine takes fewer.
+// forChunks splits [0,total) into chunks of grain handed out dynamically
+// and returns when all are done; p.mu held. fn must not retain lo..hi
+// state beyond its return: a late worker may still run a drained task.
 func (p *Pool) forChunks(total, grain int, fn func(worker, lo, hi int)) {
+	if total <= 0 {
+		return
+	}
 	if total <= grain || p.n == 1 {
 		fn(0, 0, total)
 		return
 	}
-	var next atomic.Int64
-	p.run(func(w int) {
-		for {
-			lo := int(next.Add(int64(grain))) - grain
-			if lo >= total {
-				return
-			}
-			fn(w, lo, min(lo+grain, total))
+	if p.closed {
+		panic("kernels: pool used after Close")
+	}
+	t := &task{fn: fn, total: int64(total), grain: int64(grain), finished: make(chan struct{})}
+	for _, ch := range p.wake[1:] {
+		select {
+		case ch <- t:
+		default: // still busy with (or not yet woken for) an earlier task
 		}
-	})
+	}
+	t.work(0)
+	<-t.finished
 }
 
 // For runs fn over [0,total) in chunks of grain across the workers.
