@@ -148,7 +148,7 @@ func (a *app) keeper() (*keeper.Keeper, error) {
 	}
 	ssh := keeper.NewSSHDialer(sshtransport.Options{KnownHostsFile: a.knownHosts, AcceptNewHostKey: a.acceptNewHostKey,
 		ConnectTimeout: a.connectTimeout, SSHConfigFile: a.sshConfig})
-	ssh.PTY = true // only where a command streams to the keeper's own terminal
+	ssh.PTY = !a.json // only where a command streams text to the keeper's own terminal
 	return &keeper.Keeper{Pools: pools, Remote: ssh}, nil
 }
 
