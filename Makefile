@@ -7,7 +7,7 @@ POOLS    ?= localhost:cpu,harness:cpu
 TIMEOUT  ?= 80m
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all deps build test features lint install demo bench bench-worker bench-download bench-ssh bench-matrix clean
+.PHONY: all deps build test features lint install demo bench bench-worker bench-download bench-workers bench-ssh bench-matrix clean
 
 all: build
 
@@ -38,7 +38,7 @@ install:
 demo: deps build
 	./scripts/demo.sh
 
-bench: bench-worker bench-download bench-ssh bench-matrix
+bench: bench-worker bench-download bench-workers bench-ssh bench-matrix
 
 # Prefill ops take seconds, decode ops ~0.1 s: separate -benchtime so each sample is long enough.
 bench-worker:
@@ -48,6 +48,10 @@ bench-worker:
 # 1 GiB from the hub mirror on loopback: hive client vs curl alternately, 5 rounds, medians; then a 50% cut + resume.
 bench-download:
 	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
+
+# Healthy → spawn returns, and stop of a worker that honours SIGTERM (stand-in and real Go worker).
+bench-workers:
+	$(GO) test -run '^$$' -bench . -benchtime 10x -count 7 -timeout 20m ./hive/workers/
 
 # rbee-keeper vs OpenSSH ssh (same loopback sshd, rotating order, medians), and fan-out to 4 pools vs 1.
 bench-ssh:
