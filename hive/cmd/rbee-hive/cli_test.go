@@ -119,3 +119,15 @@ func TestCLIRelativeHomeIsMadeAbsolute(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, "rel", "models", "catalog.json"))
 	require.NoError(t, err)
 }
+
+func TestCLIRegisterRevisionAndIncludes(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	code, _, stderr := runCLI(t, home, "models", "register", "phi3", "--name", "Phi-3", "--repo", "microsoft/Phi-3-mini-4k-instruct",
+		"--architecture", "phi", "--backends", "cpu,cuda", "--revision", "v1.0", "--include", "*.safetensors", "--include", "tokenizer.json")
+	require.Equal(t, 0, code, stderr)
+	m, err := catalog.ForHome(home).Get(t.Context(), "phi3")
+	require.NoError(t, err)
+	assert.Equal(t, "v1.0", m.Metadata.Revision)
+	assert.Equal(t, []string{"*.safetensors", "tokenizer.json"}, m.Metadata.Include)
+	assert.Equal(t, []catalog.Backend{"cpu", "cuda"}, m.Backends)
+}
