@@ -14,7 +14,7 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | rbee-hive   |
       | rbee-keeper |
 
-  Scenario Outline: every rbee-hive command of CP1/CP2 explains itself with an example
+  Scenario Outline: every rbee-hive command explains itself with an example
     When I run "rbee-hive <command> --help"
     Then the command succeeds
     And stdout contains "Usage:"
@@ -29,6 +29,12 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | models unregister |
       | models catalog    |
       | models list       |
+      | models download   |
+      | worker spawn      |
+      | worker list       |
+      | worker stop       |
+      | worker logs       |
+      | hub serve         |
 
   Scenario Outline: every rbee-keeper command explains itself with an example
     When I run "rbee-keeper <command> --help"

@@ -170,15 +170,3 @@ func (a *app) usageError(msg, hint string) int {
 	}
 	return 2
 }
-
-// notImplemented is the placeholder of a command another change will add.
-func (a *app) notImplemented(name string, args []string) int {
-	for _, x := range args {
-		if x == "-h" || x == "--help" {
-			fmt.Fprintf(a.stdout, "rbee-hive %s: not implemented yet\n", name)
-			return 0
-		}
-	}
-	fmt.Fprintf(a.stderr, "error: %s: not implemented yet\n", name)
-	return 1
-}
