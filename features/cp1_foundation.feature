@@ -163,3 +163,26 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | rbee-hive status --bogus                  | unknown flag: --bogus       |
       | rbee-keeper pool status                   | --host is required          |
       | rbee-keeper launch                        | unknown command "launch"    |
+
+  Scenario: pool git runs in the pool's repo from the pools file
+    Given I run "git init -q -b main ${SCENARIO_DIR}/repo"
+    And a pools file:
+      """
+      [[pool]]
+      name = "workstation"
+      host = "localhost"
+      repo = "${SCENARIO_DIR}/repo"
+      """
+    When I run "rbee-keeper pool git status --host workstation"
+    Then the command succeeds
+    And stdout contains "On branch main"
+    When I run "rbee-keeper pool git status --host localhost"
+    Then the command fails with exit code 1
+    And the error is "no repo for this pool in the pools file"
+    And stderr has a hint
+
+  Scenario: infer against a worker that is not there fails clearly
+    When I run "rbee-keeper infer --worker 127.0.0.1:1 --prompt Hello --max-tokens 4"
+    Then the command fails with exit code 1
+    And the error is "cannot reach the worker at http://127.0.0.1:1"
+    And stderr has a hint
