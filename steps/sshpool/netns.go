@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 )
 
 // netns is a private network namespace joined to the host by a veth pair
@@ -58,12 +59,45 @@ func NetnsAvailable(ctx context.Context) error {
 	return nil
 }
 
+// netnsLock serialises subnet choice and setup across test processes
+// running at once (go test runs packages in parallel).
+const netnsLock = "/tmp/rbee-sshpool-netns.lock"
+
 func newNetns(ctx context.Context) (*netns, error) {
+	lf, err := os.OpenFile(netnsLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, err
+	}
+	defer func() { _ = syscall.Flock(int(lf.Fd()), syscall.LOCK_UN) }()
+	ip, err := ipPath()
+	if err != nil {
+		return nil, err
+	}
+	inUse, err := exec.CommandContext(ctx, ip, "-4", "-o", "addr", "show").Output()
+	if err != nil {
+		return nil, fmt.Errorf("sshpool: listing addresses: %w", err)
+	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	r := binary.BigEndian.Uint32(b[:])
 	id := fmt.Sprintf("%06x", r&0xffffff)
-	sub := 100 + int(r>>24)%150 // 169.254.100-249.x: away from common link-local use
+	// 169.254.100-249.x: away from common link-local use; skip subnets
+	// another pool (of this or a parallel test process) already has
+	sub := -1
+	for i := range 150 {
+		c := 100 + (int(r>>24)+i)%150
+		if !strings.Contains(string(inUse), fmt.Sprintf(" 169.254.%d.", c)) {
+			sub = c
+			break
+		}
+	}
+	if sub < 0 {
+		return nil, fmt.Errorf("sshpool: no free 169.254.x.0/30 subnet for a network namespace")
+	}
 	n := &netns{name: "rbee-" + id, hostIf: "rbh" + id, nsIf: "rbn" + id,
 		outer: fmt.Sprintf("169.254.%d.1", sub), inner: fmt.Sprintf("169.254.%d.2", sub)}
 	steps := [][]string{
