@@ -121,20 +121,20 @@ Feature: CP1 foundation — both CLIs answer help, version and status
     Then the command succeeds
     And stdout contains "[localhost] backends"
 
-  Scenario: a pool from the pools file runs the hive with the pool's home
+  Scenario: a pool from the pools file runs the hive with the pool's home ("~/" is the pool user's home)
     Given a pools file:
       """
       [[pool]]
       name = "bench"
       host = "localhost"
-      home = "${SCENARIO_DIR}/bench-home"
+      home = "~/bench-home"
       backends = ["cpu"]
       """
     When I run "rbee-keeper pool models register qwen-0.5b --name 'Qwen2.5 0.5B Instruct' --repo Qwen/Qwen2.5-0.5B-Instruct --architecture qwen --host bench"
     Then the command succeeds
     When I run "rbee-keeper pool status --host bench --json"
     Then the command succeeds
-    And the JSON at "home" is "${SCENARIO_DIR}/bench-home"
+    And the JSON at "home" is "${HOME}/bench-home"
     And the JSON at "models.registered" is 1
 
   Scenario: a broken pools file is named in the error

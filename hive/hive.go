@@ -38,6 +38,21 @@ func DefaultHome(getenv func(string) string) string {
 	return ".rbee"
 }
 
+// ExpandHome makes a home path absolute, expanding a leading "~/" to the
+// user's home directory: a pools file's home = "~/.rbee" reaches the hive
+// quoted (over SSH too), so no shell expands it on the way.
+func ExpandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if u, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(u, strings.TrimPrefix(p, "~"))
+		}
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
 // Catalog is the model catalog store of this home.
 func (h Hive) Catalog() catalog.Store { return catalog.ForHome(h.Home) }
 

@@ -257,3 +257,20 @@ func TestStatusWorkerBinaries(t *testing.T) {
 	require.NoError(t, hive.Style{}.WriteStatus(&buf, st))
 	assert.Contains(t, buf.String(), "binaries  cpu: "+bin+"; metal: not found; cuda: not found")
 }
+
+func TestExpandHome(t *testing.T) {
+	u, err := os.UserHomeDir()
+	require.NoError(t, err)
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	tests := []struct{ in, want string }{
+		{"~/.rbee", filepath.Join(u, ".rbee")},
+		{"~", u},
+		{"/srv/rbee", "/srv/rbee"},
+		{"rel/home", filepath.Join(wd, "rel/home")},
+		{"~other/x", filepath.Join(wd, "~other/x")},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, hive.ExpandHome(tt.in), tt.in)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -113,10 +112,7 @@ func (a *app) parse(fs *pflag.FlagSet, c command, args []string, nargs int) (boo
 		}
 		return false, a.usageError(msg, fmt.Sprintf("run 'rbee-hive %s --help'", c.name))
 	}
-	abs, err := filepath.Abs(a.home)
-	if err == nil {
-		a.home = abs
-	}
+	a.home = hive.ExpandHome(a.home)
 	return true, 0
 }
 
