@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 
 	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
@@ -68,11 +65,7 @@ func (k *Keeper) Git(ctx context.Context, host, sub string, s Streams) Result {
 
 // Exec runs argv in dir ("~/" = the user's home) on this machine.
 func (l LocalTransport) Exec(ctx context.Context, dir string, argv []string, stdout, stderr io.Writer) (int, error) {
-	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
-		if h, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(h, rest)
-		}
-	}
+	dir = expandTilde(dir)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return ExitNotFound, &Error{Code: CodeTransportFailure, Host: l.Target.Spec, Err: err,

@@ -243,3 +243,16 @@ func TestPrefixWriter(t *testing.T) {
 		assert.True(t, strings.HasSuffix(l, "of "+host) || strings.HasSuffix(l, "] tail"), l)
 	}
 }
+
+func TestLocalHiveBinTilde(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	require.NoError(t, os.MkdirAll(filepath.Join(home, "go", "bin"), 0o755))
+	bin := fakeHive(t, `echo "rbee-hive 9"`)
+	require.NoError(t, os.Rename(bin, filepath.Join(home, "go", "bin", "rbee-hive")))
+	var out bytes.Buffer
+	code, err := keeper.LocalTransport{Target: keeper.Target{Spec: "p", HiveBin: "~/go/bin/rbee-hive"}}.Run(context.Background(), []string{"--version"}, &out, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "rbee-hive 9\n", out.String())
+}

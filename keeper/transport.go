@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -108,6 +110,7 @@ func (l LocalTransport) Run(ctx context.Context, args []string, stdout, stderr i
 	if bin == "" {
 		bin = "rbee-hive"
 	}
+	bin = expandTilde(bin)
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return ExitNotFound, &Error{Code: CodeHiveNotFound, Host: l.Target.Spec, Err: err,
@@ -133,3 +136,13 @@ func (l LocalTransport) Run(ctx context.Context, args []string, stdout, stderr i
 
 // Close releases nothing: every Run is its own process.
 func (LocalTransport) Close() error { return nil }
+
+// expandTilde expands a leading "~/" to this user's home directory.
+func expandTilde(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, rest)
+		}
+	}
+	return p
+}
