@@ -20,6 +20,18 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     Then the command succeeds
     And stdout contains "tinyllama"
 
+  Scenario: preflight over SSH checks the connection, the hive, the worker binary and the host
+    Given an SSH pool "alpha"
+    When I run "rbee-keeper pool preflight --host alpha"
+    Then the command succeeds
+    And stdout contains "network round trip"
+    And stdout contains "binaries"
+    When I run "rbee-keeper pool preflight --host alpha --json"
+    Then the command succeeds
+    And stdout is JSON with the fields "transport,ssh,hive_version,status,problems,ok"
+    And the JSON at "transport" is "ssh"
+    And stdout contains ""ok": true"
+
   Scenario: a destination typed as user@host:port works without a pools file entry
     Given an SSH pool "alpha"
     When I run "rbee-keeper pool models list --host ${ALPHA_DEST} --json"

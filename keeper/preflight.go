@@ -17,6 +17,7 @@ const MinFreeDiskBytes = 10 << 30
 type PreflightReport struct {
 	Host        string       `json:"host"`
 	Transport   string       `json:"transport"` // "local" or "ssh"
+	SSH         *SSHCheck    `json:"ssh,omitempty"`
 	RoundTripMS int64        `json:"round_trip_ms"`
 	HiveVersion string       `json:"hive_version"`
 	Status      *hive.Status `json:"status"`
@@ -40,6 +41,9 @@ func (k *Keeper) Preflight(ctx context.Context, host string) (r PreflightReport)
 	r.Transport = "ssh"
 	if target.Local {
 		r.Transport = "local"
+	}
+	if h, ok := tr.(*SSHHive); ok {
+		r.SSH = checkSSH(ctx, h)
 	}
 
 	var out, errb bytes.Buffer

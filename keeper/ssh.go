@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"golang.org/x/term"
@@ -151,3 +152,23 @@ func (h *SSHHive) RunCommand(ctx context.Context, cmd sshtransport.Command) (int
 
 // Close keeps the connection: the dialer owns it.
 func (h *SSHHive) Close() error { return nil }
+
+// SSHCheck is the SSH part of a preflight: who logged in where, how long
+// connecting took and one network round trip on the open connection.
+type SSHCheck struct {
+	User        string  `json:"user"`
+	Addr        string  `json:"addr"`
+	HandshakeMS float64 `json:"handshake_ms"`  // TCP connect + key exchange + authentication
+	RoundTripMS float64 `json:"round_trip_ms"` // keepalive request answered by sshd
+}
+
+func checkSSH(ctx context.Context, h *SSHHive) *SSHCheck {
+	t := h.C.Target()
+	c := &SSHCheck{User: t.User, Addr: t.Addr(), HandshakeMS: ms(h.C.Handshake), RoundTripMS: -1}
+	if rtt, err := h.C.Ping(ctx); err == nil {
+		c.RoundTripMS = ms(rtt)
+	}
+	return c
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -66,6 +66,9 @@ func (a *app) writePreflight(w io.Writer, r keeper.PreflightReport) {
 	if r.Transport != "" {
 		fmt.Fprintf(tw, "transport\t%s, round trip %d ms\n", r.Transport, r.RoundTripMS)
 	}
+	if s := r.SSH; s != nil {
+		fmt.Fprintf(tw, "ssh\tok, %s@%s, handshake %.1f ms, network round trip %.2f ms\n", s.User, s.Addr, s.HandshakeMS, s.RoundTripMS)
+	}
 	if r.HiveVersion != "" {
 		fmt.Fprintf(tw, "rbee-hive\t%s\n", r.HiveVersion)
 	}
