@@ -51,7 +51,9 @@ type Prober struct {
 }
 
 // NvidiaSMIArgs is the query the CUDA probe runs.
-var NvidiaSMIArgs = []string{"--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"}
+func NvidiaSMIArgs() []string {
+	return []string{"--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"}
+}
 
 // Collect gathers the facts; diskPath is the directory whose free space
 // matters (the hive's home, or its nearest existing parent).
@@ -105,7 +107,7 @@ func (p Prober) GPUs(ctx context.Context) ([]GPU, error) {
 		return nil, fmt.Errorf("nvidia-smi: %w", exec.ErrNotFound)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, NvidiaSMIArgs...)
+	cmd := exec.CommandContext(ctx, path, NvidiaSMIArgs()...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("nvidia-smi failed: %w: %s", err, strings.TrimSpace(stderr.String()))
