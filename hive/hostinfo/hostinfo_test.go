@@ -62,7 +62,7 @@ func TestCollectBackends(t *testing.T) {
 		{"cpu only", hostinfo.Prober{NvidiaSMI: "/nonexistent/nvidia-smi", GOOS: "linux", GOARCH: "amd64"}, []string{"cpu"}, 0, false},
 		{"apple silicon", hostinfo.Prober{NvidiaSMI: "/nonexistent/nvidia-smi", GOOS: "darwin", GOARCH: "arm64"}, []string{"cpu", "metal"}, 0, false},
 		{"intel mac", hostinfo.Prober{NvidiaSMI: "/nonexistent/nvidia-smi", GOOS: "darwin", GOARCH: "amd64"}, []string{"cpu"}, 0, false},
-		{"cuda", hostinfo.Prober{NvidiaSMI: fakeSMI(t, `echo "0, Tesla T4, 15360, 15000"`), GOOS: "linux", GOARCH: "amd64"}, []string{"cpu", "cuda"}, 1, false},
+		{"cuda", hostinfo.Prober{NvidiaSMI: fakeSMI(t, `[ "$1 $2" = "--query-gpu=index,name,memory.total,memory.free --format=csv,noheader,nounits" ] || exit 7; echo "0, Tesla T4, 15360, 15000"`), GOOS: "linux", GOARCH: "amd64"}, []string{"cpu", "cuda"}, 1, false},
 		{"smi fails", hostinfo.Prober{NvidiaSMI: fakeSMI(t, `echo "driver mismatch" >&2; exit 9`), GOOS: "linux", GOARCH: "amd64"}, []string{"cpu"}, 0, true},
 	}
 	for _, tt := range tests {
