@@ -307,6 +307,8 @@ func (w *World) homeBelowFile() error {
 // parallelRegister starts n `rbee-hive models register` processes at once,
 // ids par-01 … par-NN, and requires every one to succeed.
 func (w *World) parallelRegister(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	start := make(chan struct{})
