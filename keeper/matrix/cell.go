@@ -242,8 +242,12 @@ func ready(ctx context.Context, c *worker.Client) error {
 type generation struct {
 	tokens     []string
 	firstToken time.Duration
-	decode     float64 // tokens/s between the first and the last token
-	wall       time.Duration
+	// decode is tokens/s: the lower of the client's first-to-last-token rate
+	// and the worker's tokens_out / generation time. Tiny models decode in
+	// microseconds, so events often arrive in bursts and the client's rate
+	// alone can be absurd; the worker's includes the (short) prefill.
+	decode float64
+	wall   time.Duration
 }
 
 // execute runs the request twice: both streams must conform and the
@@ -308,6 +312,10 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 			g.tokens = append(g.tokens, ev.Text)
 		case worker.EventError:
 			return g, fmt.Errorf("worker error %s: %s", ev.Code, ev.Message)
+		case worker.EventEnd:
+			if ev.DecodeTimeMS > 0 {
+				g.decode = float64(ev.TokensOut) * 1000 / float64(ev.DecodeTimeMS)
+			}
 		}
 	}
 	if err := check.Finish(); err != nil {
@@ -315,7 +323,10 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 	}
 	g.wall = time.Since(start)
 	if n := len(g.tokens); n > 1 && last.After(first) {
-		g.decode = float64(n-1) / last.Sub(first).Seconds()
+		client := float64(n-1) / last.Sub(first).Seconds()
+		if g.decode == 0 || client < g.decode {
+			g.decode = client
+		}
 	}
 	return g, nil
 }
