@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -288,8 +289,13 @@ func (w *World) readOnlyHome() error {
 	}
 	// Prove the premise: a shell running as the same user cannot write there.
 	probe := w.Command(context.Background(), "/bin/sh", "-c", `: > "$RBEE_HOME/models/.probe"`)
-	if err := probe.Run(); err == nil {
+	err = probe.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
 		return fmt.Errorf("the home %s is still writable for the hive's user", w.Home)
+	case !errors.As(err, &exitErr):
+		return fmt.Errorf("cannot run a process as the hive's user (uid %v): %w", w.Cred, err)
 	}
 	return nil
 }
