@@ -26,15 +26,15 @@ const (
 
 // seedInclude keeps one copy of the weights: some real repos also carry
 // consolidated.safetensors or PyTorch .bin files next to the HF shards.
-var seedInclude = []string{"model*.safetensors", "*.json", "tokenizer.model"}
+func seedInclude() []string { return []string{"model*.safetensors", "*.json", "tokenizer.model"} }
 
 // SeedModels are the four real models of checkpoint 4.
 func SeedModels() []Model {
 	return []Model{
-		{ID: "tinyllama", Name: "TinyLlama 1.1B Chat", Repo: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", Architecture: "llama", Include: seedInclude},
-		{ID: "qwen-0.5b", Name: "Qwen2.5 0.5B Instruct", Repo: "Qwen/Qwen2.5-0.5B-Instruct", Architecture: "qwen", Include: seedInclude},
-		{ID: "phi3", Name: "Phi-3 mini 4k Instruct", Repo: "microsoft/Phi-3-mini-4k-instruct", Architecture: "phi", Include: seedInclude},
-		{ID: "mistral", Name: "Mistral 7B Instruct v0.2", Repo: "mistralai/Mistral-7B-Instruct-v0.2", Architecture: "mistral", Include: seedInclude},
+		{ID: "tinyllama", Name: "TinyLlama 1.1B Chat", Repo: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", Architecture: "llama", Include: seedInclude()},
+		{ID: "qwen-0.5b", Name: "Qwen2.5 0.5B Instruct", Repo: "Qwen/Qwen2.5-0.5B-Instruct", Architecture: "qwen", Include: seedInclude()},
+		{ID: "phi3", Name: "Phi-3 mini 4k Instruct", Repo: "microsoft/Phi-3-mini-4k-instruct", Architecture: "phi", Include: seedInclude()},
+		{ID: "mistral", Name: "Mistral 7B Instruct v0.2", Repo: "mistralai/Mistral-7B-Instruct-v0.2", Architecture: "mistral", Include: seedInclude()},
 	}
 }
 

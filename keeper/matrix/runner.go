@@ -63,11 +63,11 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, Models: models}
-	tiny, real := countTiny(models)
+	tiny, nReal := countTiny(models)
 	switch {
 	case cfg.Hub != "":
 		r.HubURL = strings.TrimRight(cfg.Hub, "/")
-	case real == 0:
+	case nReal == 0:
 		cfg.Log.Info("matrix: generating the tiny models for the embedded hub mirror")
 		if r.Embedded, err = embeddedHub(cfg.WorkDir); err != nil {
 			return nil, err
@@ -88,7 +88,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		err  error
 	}
 	env := poolEnv{
-		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || real == 0, tiny: real == 0,
+		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0,
 		bins: func() (*harness.Bins, error) {
 			if cfg.Bins != nil {
 				return cfg.Bins, nil
@@ -122,15 +122,15 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-func countTiny(ms []Model) (tiny, real int) {
+func countTiny(ms []Model) (tiny, nReal int) {
 	for _, m := range ms {
 		if m.Tiny {
 			tiny++
 		} else {
-			real++
+			nReal++
 		}
 	}
-	return tiny, real
+	return tiny, nReal
 }
 
 // CellTimeout is the per-cell deadline of the run.
