@@ -62,19 +62,44 @@ func TestCellSkipsAMissingBackend(t *testing.T) {
 	assert.Contains(t, c.Reason, "backend "+backend+" not present on localhost")
 }
 
-// A worker that never gets ready: the cell fails at spawn with the hive's
-// reason, within its timeout, and no process is left.
-func TestCellFailureLeavesNoProcess(t *testing.T) {
+// prepare registers and downloads the run's first model on its first pool,
+// so a cell with a short timeout spends it on the worker, not on the hub.
+func prepare(t *testing.T, r *matrix.Runner) {
+	t.Helper()
+	k, host := r.Pools[0].Keeper()
+	m := r.Models[0]
+	var out map[string]any
+	require.NoError(t, k.RunJSON(context.Background(), host, []string{"models", "register", m.ID, "--name", m.Name,
+		"--repo", m.Repo, "--architecture", m.Architecture}, &out))
+	require.NoError(t, k.RunJSON(context.Background(), host, []string{"models", "download", m.ID}, &out))
+}
+
+// A worker that exits at start: the cell fails at spawn with the hive's
+// reason, and the table gets it.
+func TestCellFailureIsReported(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "broken-worker")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho 'cannot open the model' >&2\nexit 3\n"), 0o755))
+	t.Setenv("RBEE_WORKER_BIN_CPU", script)
+	r := setupLocal(t, "tiny-phi3")
+	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
+	require.Equal(t, matrix.Fail, c.Status)
+	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
+	assert.Contains(t, c.Reason, "exited before becoming ready")
+}
+
+// A worker that never gets ready: the cell times out, and no process is left.
+func TestCellTimeoutLeavesNoProcess(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
 	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-phi3")
+	prepare(t, r)
 
 	start := time.Now()
-	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], 6*time.Second)
-	assert.Less(t, time.Since(start), 20*time.Second)
+	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], 8*time.Second)
+	assert.Less(t, time.Since(start), 30*time.Second)
 	require.Equal(t, matrix.Fail, c.Status)
 	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
 
