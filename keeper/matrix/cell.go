@@ -64,6 +64,10 @@ func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout tim
 	start := time.Now()
 	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny}
 	r := &cell{p: p, backend: backend, m: m, c: &c}
+	if err := ctx.Err(); err != nil {
+		c.Status, c.Reason = Fail, fmt.Sprintf("not run: the matrix was interrupted (%v)", err)
+		return c
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := r.run(ctx)
