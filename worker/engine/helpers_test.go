@@ -87,7 +87,7 @@ func values(r *rand.Rand, n int, mean, scale float64) []float32 {
 	return v
 }
 
-// llamaWeights are the unfused weights of a spec: name → (shape, values).
+// weights are the unfused (Llama-layout) weights of a spec: name → (shape, values).
 type weights map[string]struct {
 	shape []int
 	vals  []float32
