@@ -215,13 +215,29 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 		}
 		args = append(args, "--port", strconv.Itoa(port))
 	}
-	r.workerID = "worker-" + r.backend + "-0"
+	id := "worker-" + r.backend + "-0"
 	var res workers.SpawnResult
+	if !r.p.tempHome {
+		// A real pool may run a worker of its own: the matrix never touches
+		// it (the cleanup below would stop whatever has the id).
+		var list []workers.Status
+		if err := r.hive(ctx, &list, "worker", "list"); err != nil {
+			return res, err
+		}
+		for _, w := range list {
+			if w.ID == id {
+				return res, fmt.Errorf("%s already runs model %s (%s) on %s; the matrix leaves it alone: stop it first (rbee-hive worker stop %s)",
+					id, w.ModelID, w.State, r.p.Name, id)
+			}
+		}
+	}
+	r.workerID = id // from here on, a failure or an interrupt stops it
 	if err := r.hive(ctx, &res, args...); err != nil {
 		return res, err
 	}
 	r.workerID = res.ID
 	if res.AlreadyRunning {
+		r.workerID = "" // not ours
 		return res, fmt.Errorf("%s was already running on %s before the cell; stop it first", res.ID, r.p.Name)
 	}
 	if !res.ReadyAt.IsZero() {

@@ -49,4 +49,21 @@ func TestRemotePoolFromThePoolsFile(t *testing.T) {
 	require.Equal(t, matrix.Pass, c.Status, c.Reason)
 	assert.Equal(t, "lab/cpu", c.Column())
 	assert.Positive(t, c.ModelBytes, "downloaded from the run's mirror")
+
+	// The operator's own worker on the pool is left alone: the cell fails
+	// and the worker still runs afterwards.
+	k, host := r.Pools[0].Keeper()
+	var spawned map[string]any
+	require.NoError(t, k.RunJSON(context.Background(), host, []string{"worker", "spawn", "cpu", "--model", "tiny-mistral"}, &spawned))
+	t.Cleanup(func() {
+		var out map[string]any
+		_ = k.RunJSON(context.Background(), host, []string{"worker", "stop", "worker-cpu-0"}, &out)
+	})
+	c = r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], 2*time.Minute)
+	require.Equal(t, matrix.Fail, c.Status)
+	assert.Contains(t, c.Reason, "worker-cpu-0 already runs model tiny-mistral")
+	var list []map[string]any
+	require.NoError(t, k.RunJSON(context.Background(), host, []string{"worker", "list"}, &list))
+	require.Len(t, list, 1)
+	assert.Equal(t, "ready", list[0]["state"])
 }
