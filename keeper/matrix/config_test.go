@@ -148,3 +148,15 @@ func TestSetupRejectsBadFlags(t *testing.T) {
 		assert.Error(t, err, "%+v", c)
 	}
 }
+
+// The embedded tiny-model mirror is on loopback: a pool on another machine
+// cannot download from it, which Setup says before any cell.
+func TestSetupRefusesTheLoopbackMirrorForARemotePool(t *testing.T) {
+	t.Setenv("RBEE_POOLS", "")
+	t.Setenv("HOME", t.TempDir())
+	_, err := matrix.Setup(context.Background(), matrix.Config{Pools: []string{"builder@192.0.2.7:cpu"}, Models: "tiny-llama",
+		WorkDir: t.TempDir()})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pool builder@192.0.2.7: the hub http://127.0.0.1:")
+	assert.Contains(t, err.Error(), "hint: pass -hub=")
+}

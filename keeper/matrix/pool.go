@@ -200,7 +200,20 @@ func (p *Pool) openRemote(env poolEnv) error {
 		return err
 	}
 	p.workerHost = st.HostName
+	if u, err := url.Parse(env.hub); err == nil && isLoopback(u.Hostname()) && !isLoopback(st.HostName) {
+		return fmt.Errorf("the hub %s is on this machine's loopback, which %s cannot reach\n"+
+			"hint: pass -hub=http://HOST:PORT of a mirror the pool reaches (rbee-tinymodel --all DIR; rbee-hive hub serve DIR --addr 0.0.0.0:8088)",
+			env.hub, p.Name)
+	}
 	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Close stops what the pool started: its SSH connections and harness sshd.
@@ -239,7 +252,7 @@ func (p *Pool) workerURL(uri string) string {
 	if err != nil {
 		return uri
 	}
-	if h := u.Hostname(); h == "127.0.0.1" || h == "localhost" || h == "::1" || h == "0.0.0.0" {
+	if h := u.Hostname(); isLoopback(h) || h == "0.0.0.0" {
 		u.Host = net.JoinHostPort(p.workerHost, u.Port())
 	}
 	return u.String()
