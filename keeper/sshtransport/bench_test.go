@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,8 +78,68 @@ func (e *benchEnv) openssh(p *sshpool.Pool, extra ...string) *exec.Cmd {
 	return cmd
 }
 
+// opensshAll runs OpenSSH against every pool at once and returns the wall
+// time until the last one finished.
+func (e *benchEnv) opensshAll(b *testing.B) float64 {
+	b.Helper()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(e.pools))
+	for i, p := range e.pools {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := e.openssh(p, "-o", "KexAlgorithms=curve25519-sha256").Output()
+			if err == nil && !json.Valid(out) {
+				err = fmt.Errorf("not JSON: %s", out)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	for _, err := range errs {
+		if err != nil {
+			b.Fatalf("ssh fan-out: %v", err)
+		}
+	}
+	return ms
+}
+
+// cpuMs is the CPU time (user + system) the pools' sshd processes and all
+// their reaped descendants (sessions, shells, hives) have used so far, from
+// /proc/PID/stat of each listener.
+func (e *benchEnv) cpuMs(b *testing.B) float64 {
+	b.Helper()
+	var ticks int64
+	for _, p := range e.pools {
+		pid, err := os.ReadFile(filepath.Join(p.Dir, "sshd.pid"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// fields after the ")" closing the command name: utime is the 12th
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += n
+		}
+	}
+	return float64(ticks) * 10 // USER_HZ is 100 on Linux
+}
+
 // timed runs cmd and checks it printed JSON.
 func timed(b *testing.B, cmd *exec.Cmd) float64 {
+	b.Helper()
+	ms, _ := timedCPU(b, cmd)
+	return ms
+}
+
+// timedCPU also returns the CPU time the command itself used.
+func timedCPU(b *testing.B, cmd *exec.Cmd) (wallMs, cpuMs float64) {
 	b.Helper()
 	start := time.Now()
 	out, err := cmd.Output()
@@ -89,7 +151,8 @@ func timed(b *testing.B, cmd *exec.Cmd) float64 {
 		}
 		b.Fatalf("%s: %v\n%s%s", strings.Join(cmd.Args, " "), err, out, stderr)
 	}
-	return ms
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return ms, float64(cpu.Microseconds()) / 1000
 }
 
 func median(xs []float64) float64 {
@@ -139,20 +202,40 @@ func BenchmarkSSH(b *testing.B) {
 		b.ReportMetric(k/o, "ratio")
 		b.ReportMetric(k/o25519, "ratio-c25519")
 	})
+	// The four pools share this machine's cores with the keeper, so 4 pools
+	// cost more CPU than 1 whatever the client does; four OpenSSH clients
+	// started at once are the reference for what that costs.
 	b.Run("FanOut4vs1", func(b *testing.B) {
-		var one, four []float64
+		var one, four, openssh4, keeperCPU, poolCPU []float64
 		for i := 0; b.Loop(); i++ {
-			if i%2 == 0 {
-				one = append(one, timed(b, e.keeper("p1")))
-				four = append(four, timed(b, e.keeper(hosts4)))
-			} else {
-				four = append(four, timed(b, e.keeper(hosts4)))
-				one = append(one, timed(b, e.keeper("p1")))
+			runs := []func(){
+				func() {
+					before := e.cpuMs(b)
+					wall, kc := timedCPU(b, e.keeper("p1"))
+					one = append(one, wall)
+					keeperCPU = append(keeperCPU, kc)
+					poolCPU = append(poolCPU, e.cpuMs(b)-before)
+				},
+				func() { four = append(four, timed(b, e.keeper(hosts4))) },
+				func() { openssh4 = append(openssh4, e.opensshAll(b)) },
+			}
+			for j := range runs {
+				runs[(i+j)%len(runs)]()
 			}
 		}
-		m1, m4 := median(one), median(four)
+		m1, m4, o4 := median(one), median(four), median(openssh4)
+		// CPU of the keeper process and of one pool's side (sshd, shell,
+		// hive): the keeper runs once, the pool side four times, on this
+		// machine's cores — no client can make 4 pools take less than floor
+		kc, pc := median(keeperCPU), median(poolCPU)
+		floor := max(m1, (kc+4*pc)/float64(runtime.NumCPU()))
+		b.ReportMetric(kc, "keeper-cpu-ms")
+		b.ReportMetric(pc, "pool-cpu-ms")
+		b.ReportMetric(floor, "4pools-cpu-floor-ms")
 		b.ReportMetric(m1, "1pool-ms")
 		b.ReportMetric(m4, "4pools-ms")
+		b.ReportMetric(o4, "openssh-4-parallel-ms")
 		b.ReportMetric(m4/m1, "ratio")
+		b.ReportMetric(m4/o4, "ratio-vs-openssh-4")
 	})
 }

@@ -81,12 +81,28 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Client, error) {
 		return nil, d.classify(ctx, dctx, t, "SSH handshake", err, auth)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	c := &Client{t: t, c: ssh.NewClient(sc, chans, reqs), lost: make(chan struct{}), closed: make(chan struct{}),
+	c := &Client{t: t, c: ssh.NewClient(sc, chans, ackRequests(conn, reqs)), lost: make(chan struct{}), closed: make(chan struct{}),
 		Handshake: time.Since(start)}
 	if t.KeepAlive > 0 {
 		go c.keepAlive()
 	}
 	return c, nil
+}
+
+// ackRequests acknowledges each global request of the server at once at
+// the TCP level (see quickAck), then hands it on to x/crypto, which refuses
+// it. OpenSSH sends one (hostkeys-00@openssh.com) right after
+// authentication.
+func ackRequests(conn net.Conn, reqs <-chan *ssh.Request) <-chan *ssh.Request {
+	out := make(chan *ssh.Request)
+	go func() {
+		defer close(out)
+		for r := range reqs {
+			quickAck(conn)
+			out <- r
+		}
+	}()
+	return out
 }
 
 // classify turns a dial/handshake failure into an *Error saying what and
