@@ -27,29 +27,15 @@ func (a *authSet) close() {
 	}
 }
 
-// buildAuth offers the agent's keys first, then every readable key file.
-// x/crypto tries each method name once, so all signers go into one
-// publickey method.
+// buildAuth offers the agent's keys first, then every readable key file
+// (with IdentitiesOnly, only agent keys that match one of the files, as
+// OpenSSH does). x/crypto tries each method name once, so all signers go
+// into one publickey method.
 func (o Options) buildAuth(t Target) *authSet {
 	a := &authSet{}
-	var signers []ssh.Signer
-	sock := o.AgentSocket
-	if sock == "" {
-		sock = os.Getenv("SSH_AUTH_SOCK")
-	}
-	if sock != "" && sock != "none" {
-		if conn, err := net.Dial("unix", sock); err == nil {
-			a.closers = append(a.closers, conn.Close)
-			if s, err := agent.NewClient(conn).Signers(); err == nil {
-				signers = append(signers, s...)
-				a.tried = append(a.tried, fmt.Sprintf("agent (%d keys)", len(s)))
-			} else {
-				a.skipped = append(a.skipped, fmt.Sprintf("agent (%v)", err))
-			}
-		} else {
-			a.skipped = append(a.skipped, fmt.Sprintf("agent at %s (%v)", sock, err))
-		}
-	}
+	var fileSigners []ssh.Signer
+	var fileTried []string
+	known := map[string]bool{} // public keys of the identity files
 	for _, path := range t.IdentityFiles {
 		pem, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -59,20 +45,52 @@ func (o Options) buildAuth(t Target) *authSet {
 			a.skipped = append(a.skipped, fmt.Sprintf("%s (%v)", path, err))
 			continue
 		}
+		if pub, err := os.ReadFile(path + ".pub"); err == nil {
+			if k, _, _, _, err := ssh.ParseAuthorizedKey(pub); err == nil {
+				known[string(k.Marshal())] = true
+			}
+		}
 		s, err := ssh.ParsePrivateKey(pem)
 		var pm *ssh.PassphraseMissingError
 		switch {
 		case errors.As(err, &pm):
+			if pm.PublicKey != nil {
+				known[string(pm.PublicKey.Marshal())] = true
+			}
 			a.skipped = append(a.skipped, path+" (passphrase-protected; add it to the agent with ssh-add)")
 			continue
 		case err != nil:
 			a.skipped = append(a.skipped, fmt.Sprintf("%s (%v)", path, err))
 			continue
 		}
-		signers = append(signers, s)
-		a.tried = append(a.tried, path)
+		known[string(s.PublicKey().Marshal())] = true
+		fileSigners = append(fileSigners, s)
+		fileTried = append(fileTried, path)
 	}
-	a.method = ssh.PublicKeys(signers...)
+	var signers []ssh.Signer
+	sock := o.AgentSocket
+	if sock == "" {
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if sock != "" && sock != "none" {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			a.closers = append(a.closers, conn.Close)
+			if all, err := agent.NewClient(conn).Signers(); err == nil {
+				for _, s := range all {
+					if !t.IdentitiesOnly || known[string(s.PublicKey().Marshal())] {
+						signers = append(signers, s)
+					}
+				}
+				a.tried = append(a.tried, fmt.Sprintf("agent (%d of %d keys)", len(signers), len(all)))
+			} else {
+				a.skipped = append(a.skipped, fmt.Sprintf("agent (%v)", err))
+			}
+		} else {
+			a.skipped = append(a.skipped, fmt.Sprintf("agent at %s (%v)", sock, err))
+		}
+	}
+	a.method = ssh.PublicKeys(append(signers, fileSigners...)...)
+	a.tried = append(a.tried, fileTried...)
 	return a
 }
 

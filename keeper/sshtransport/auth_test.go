@@ -22,15 +22,17 @@ import (
 	"github.com/rbee-go/rbee/steps/sshpool"
 )
 
-// serveAgent runs an in-process ssh-agent holding key on a unix socket.
-func serveAgent(t *testing.T, key *sshpool.Key) string {
+// serveAgent runs an in-process ssh-agent holding keys on a unix socket.
+func serveAgent(t *testing.T, keys ...*sshpool.Key) string {
 	t.Helper()
-	pem, err := os.ReadFile(key.Path)
-	require.NoError(t, err)
-	raw, err := ssh.ParseRawPrivateKey(pem)
-	require.NoError(t, err)
 	kr := agent.NewKeyring()
-	require.NoError(t, kr.Add(agent.AddedKey{PrivateKey: raw}))
+	for _, key := range keys {
+		pem, err := os.ReadFile(key.Path)
+		require.NoError(t, err)
+		raw, err := ssh.ParseRawPrivateKey(pem)
+		require.NoError(t, err)
+		require.NoError(t, kr.Add(agent.AddedKey{PrivateKey: raw}))
+	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	l, err := net.Listen("unix", sock)
 	require.NoError(t, err)
@@ -63,6 +65,37 @@ func TestAgentAuthentication(t *testing.T) {
 	_, err = sshtransport.NewDialer(o).Dial(context.Background(), tg)
 	require.ErrorIs(t, err, sshtransport.ErrAuth)
 	assert.Contains(t, err.Error(), "no keys found")
+}
+
+// IdentitiesOnly: an agent full of other keys offers only the identity
+// file's; the file itself may be passphrase-protected (the agent signs).
+func TestIdentitiesOnlyFiltersAgentKeys(t *testing.T) {
+	e := newEnv(t)
+	other := sshpool.ClientKeyT(t)
+	o := e.opts
+	o.AgentSocket = serveAgent(t, e.key, other)
+	// the identity file: only its public half here, as for a key whose
+	// private file is protected (the .pub is what OpenSSH matches too)
+	id := filepath.Join(t.TempDir(), "id")
+	writeFile(t, id, "not a key")
+	pub, err := os.ReadFile(e.key.Path + ".pub")
+	require.NoError(t, err)
+	writeFile(t, id+".pub", string(pub))
+	o.SSHConfigFile = writeFile(t, filepath.Join(t.TempDir(), "cfg"), "Host *\n  IdentitiesOnly yes\n")
+	d := e.dest
+	d.IdentityFile = id
+	tg, err := o.Resolve(d)
+	require.NoError(t, err)
+	assert.True(t, tg.IdentitiesOnly)
+	c, err := sshtransport.NewDialer(o).Dial(context.Background(), tg)
+	require.NoError(t, err)
+	c.Close()
+
+	// the agent's other key alone is not offered at all
+	writeFile(t, id+".pub", sshpool.AuthorizedLine(other.Public, ""))
+	_, err = sshtransport.NewDialer(o).Dial(context.Background(), tg)
+	require.ErrorIs(t, err, sshtransport.ErrAuth)
+	assert.Contains(t, err.Error(), "agent (1 of 2 keys)")
 }
 
 // The ssh config alone says where the pool is and which key logs in.

@@ -105,6 +105,9 @@ type Target struct {
 	IdentityFiles []string // in the order tried, after the agent
 	// HashKnownHosts: new known_hosts entries are written hashed.
 	HashKnownHosts bool
+	// IdentitiesOnly: offer only the identity files' keys, also from the
+	// agent (for agents holding more keys than sshd's MaxAuthTries).
+	IdentitiesOnly bool
 	// KeepAlive probes the server every KeepAlive (0 = off) and gives up
 	// after KeepAliveMax unanswered probes (ServerAliveInterval/CountMax).
 	KeepAlive    time.Duration
@@ -188,6 +191,7 @@ func (o Options) Resolve(d Destination) (Target, error) {
 		}
 	}
 	t.HashKnownHosts = strings.EqualFold(get("HashKnownHosts"), "yes")
+	t.IdentitiesOnly = strings.EqualFold(get("IdentitiesOnly"), "yes")
 	t.KeepAlive, t.KeepAliveMax = defaultKeepAlive, defaultKeepAliveMax
 	if v := get("ServerAliveInterval"); v != "" {
 		n, err := strconv.Atoi(v)
