@@ -24,7 +24,11 @@ type Dialer struct {
 
 // NewDialer returns a Dialer for the invocation-wide options.
 func NewDialer(o Options) *Dialer {
-	return &Dialer{opts: o, hk: &hostKeys{file: o.knownHosts(), acceptNew: o.AcceptNewHostKey}}
+	hk := &hostKeys{file: o.knownHosts(), acceptNew: o.AcceptNewHostKey}
+	if o.KnownHostsFile == "" {
+		hk.global = []string{GlobalKnownHosts}
+	}
+	return &Dialer{opts: o, hk: hk}
 }
 
 // Options returns the options the Dialer was made with.

@@ -17,7 +17,8 @@ import (
 // Options are the invocation-wide SSH settings (the keeper's flags).
 type Options struct {
 	// KnownHostsFile is checked and, with AcceptNewHostKey, appended to.
-	// Default: <home>/.ssh/known_hosts.
+	// Default: <home>/.ssh/known_hosts, with /etc/ssh/ssh_known_hosts also
+	// checked (read-only) as OpenSSH does.
 	KnownHostsFile   string
 	AcceptNewHostKey bool
 	// ConnectTimeout covers the TCP connect and the SSH handshake

@@ -14,24 +14,32 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// hostKeys checks server host keys against one known_hosts file and, when
-// allowed, records unknown hosts in it. Safe for concurrent fan-out.
+// hostKeys checks server host keys against the user's known_hosts file
+// (and, unless a file was named explicitly, the system-wide one, read-only)
+// and, when allowed, records unknown hosts in the user's file. Safe for
+// concurrent fan-out.
 type hostKeys struct {
-	file      string
+	file      string   // the user's file: checked and appended to
+	global    []string // also checked, never written
 	acceptNew bool
 	mu        sync.Mutex // serialises reload + append across hosts
 }
 
-// db reads the known_hosts file afresh (so a key appended for one host is
-// seen by the next); a missing file is an empty database.
+// GlobalKnownHosts is OpenSSH's system-wide known hosts file.
+const GlobalKnownHosts = "/etc/ssh/ssh_known_hosts"
+
+// db reads the known_hosts files afresh (so a key appended for one host is
+// seen by the next); missing files are empty.
 func (h *hostKeys) db() (ssh.HostKeyCallback, error) {
-	_, err := os.Stat(h.file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return knownhosts.New()
+	var files []string
+	for _, f := range append([]string{h.file}, h.global...) {
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			files = append(files, f)
+		}
 	}
-	cb, err := knownhosts.New(h.file)
+	cb, err := knownhosts.New(files...)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts %s: %w", h.file, err)
+		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	return cb, nil
 }
