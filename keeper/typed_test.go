@@ -76,6 +76,12 @@ func TestTypedCallsOverOneSSHConnection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Models.Registered)
 
+	// the same host three times at once still shares the one connection
+	for _, r := range k.RunAll(ctx, []string{"typed", "typed", "typed"}, []string{"status", "--json"}, nil) {
+		require.NoError(t, r.Err)
+		assert.Equal(t, 0, r.ExitCode)
+	}
+
 	log, err := os.ReadFile(pool.Log)
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(log), "Accepted publickey"), "one SSH connection for the whole keeper")
