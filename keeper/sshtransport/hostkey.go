@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -23,6 +24,14 @@ type hostKeys struct {
 	global    []string // also checked, never written
 	acceptNew bool
 	mu        sync.Mutex // serialises reload + append across hosts
+}
+
+// files names the checked files for messages.
+func (h *hostKeys) files() string {
+	if len(h.global) == 0 {
+		return h.file
+	}
+	return h.file + " (nor " + strings.Join(h.global, ", ") + ")"
 }
 
 // GlobalKnownHosts is OpenSSH's system-wide known hosts file.
@@ -123,7 +132,7 @@ func (h *hostKeys) callback(t Target) ssh.HostKeyCallback {
 			if !h.acceptNew {
 				return newError(CodeHostKeyUnknown, t.Name,
 					"check the fingerprint, then run again with --accept-new-host-key to record it", err,
-					"unknown host key for %s: %s %s is not in %s", t.Name, key.Type(), fp, h.file)
+					"unknown host key for %s: %s %s is not in %s", t.Name, key.Type(), fp, h.files())
 			}
 			if err := h.appendKey(hostname, remote, key, t.HashKnownHosts); err != nil {
 				return newError(CodeConfig, t.Name, "", err, "recording host key for %s: %v", t.Name, err)
