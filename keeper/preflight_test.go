@@ -22,6 +22,8 @@ func TestPreflight(t *testing.T) {
 	require.NoError(t, os.WriteFile(workerBin, []byte("#!/bin/sh\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN", "")
 	t.Setenv("RBEE_WORKER_BIN_CPU", "")
+	// No llm-worker-rbee on PATH (make test puts bin/ first); the hive is run by its path.
+	t.Setenv("PATH", t.TempDir())
 
 	tests := []struct {
 		name     string
