@@ -19,26 +19,39 @@ type Matrix struct {
 	CellTimeout time.Duration // per-cell deadline
 }
 
-// flags registered on the test binary's command line; flag.CommandLine is the
-// only place go test reads flags from, so these live at package level.
-var (
-	pools       = flag.String("pools", "localhost:cpu", "comma list of DEST:BACKEND pools for TestMatrix (DEST = localhost, pool name, [user@]host[:port], harness, harness-2, ...)")
-	models      = flag.String("models", "tiny", "models for TestMatrix: tiny, seed, or a comma list of ids")
-	hub         = flag.String("hub", "", "Hugging Face endpoint for TestMatrix (default: embedded mirror for tiny, the real hub for seed)")
-	update      = flag.Bool("update", false, "rewrite the matrix section of the tracked MODEL_SUPPORT.md")
-	cellTimeout = flag.Duration("cell-timeout", 10*time.Minute, "deadline for one matrix cell")
-)
+// values points at the registered flags of one FlagSet.
+type values struct {
+	pools, models, hub *string
+	update             *bool
+	cellTimeout        *time.Duration
+}
 
-// Get returns the matrix flags; call it after flag.Parse (inside a test).
-func Get() Matrix {
+func register(fs *flag.FlagSet) values {
+	return values{
+		pools:       fs.String("pools", "localhost:cpu", "comma list of DEST:BACKEND pools for TestMatrix (DEST = localhost, pool name, [user@]host[:port], harness, harness-2, ...)"),
+		models:      fs.String("models", "tiny", "models for TestMatrix: tiny, seed, or a comma list of ids"),
+		hub:         fs.String("hub", "", "Hugging Face endpoint for TestMatrix (default: embedded mirror for tiny, the real hub for seed)"),
+		update:      fs.Bool("update", false, "rewrite the matrix section of the tracked MODEL_SUPPORT.md"),
+		cellTimeout: fs.Duration("cell-timeout", 10*time.Minute, "deadline for one matrix cell"),
+	}
+}
+
+func (v values) get() Matrix {
 	var ps []string
-	for _, p := range strings.Split(*pools, ",") {
+	for _, p := range strings.Split(*v.pools, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			ps = append(ps, p)
 		}
 	}
-	return Matrix{Pools: ps, Models: *models, Hub: *hub, Update: *update, CellTimeout: *cellTimeout}
+	return Matrix{Pools: ps, Models: *v.models, Hub: *v.hub, Update: *v.update, CellTimeout: *v.cellTimeout}
 }
+
+// commandLine holds the flags registered on the test binary's command line:
+// flag.CommandLine is the only place go test reads flags from.
+var commandLine = register(flag.CommandLine)
+
+// Get returns the matrix flags; call it after flag.Parse (inside a test).
+func Get() Matrix { return commandLine.get() }
 
 // SplitPool splits "DEST:BACKEND" at the last colon.
 func SplitPool(p string) (dest, backend string, ok bool) {

@@ -1,9 +1,13 @@
 package testflags
 
 import (
+	"flag"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSplitPool(t *testing.T) {
@@ -28,8 +32,30 @@ func TestSplitPool(t *testing.T) {
 	}
 }
 
-func TestDefaults(t *testing.T) {
-	m := Get()
-	assert.Equal(t, []string{"localhost:cpu"}, m.Pools)
-	assert.Equal(t, "tiny", m.Models)
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want Matrix
+	}{
+		{"defaults", nil, Matrix{Pools: []string{"localhost:cpu"}, Models: "tiny", CellTimeout: 10 * time.Minute}},
+		{"all set", []string{"-pools", "mac.home.arpa:metal, workstation:cuda,", "-models=seed", "-hub=http://127.0.0.1:9", "-update", "-cell-timeout=90s"},
+			Matrix{Pools: []string{"mac.home.arpa:metal", "workstation:cuda"}, Models: "seed", Hub: "http://127.0.0.1:9", Update: true, CellTimeout: 90 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			v := register(fs)
+			require.NoError(t, fs.Parse(tt.args))
+			assert.Equal(t, tt.want, v.get())
+		})
+	}
+}
+
+func TestRegisteredOnCommandLine(t *testing.T) {
+	for _, name := range []string{"pools", "models", "hub", "update", "cell-timeout"} {
+		assert.NotNil(t, flag.Lookup(name), name)
+	}
+	assert.NotEmpty(t, Get().Pools)
 }
