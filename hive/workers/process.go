@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	psnet "github.com/shirou/gopsutil/v4/net"
 	"github.com/shirou/gopsutil/v4/process"
 )
 
@@ -83,4 +84,34 @@ func waitGone(ctx context.Context, pid int, startMS int64) bool {
 		}
 		delay = min(2*delay, 20*time.Millisecond)
 	}
+}
+
+// listensOn reports whether pid, or one of its children, listens on port.
+// Where the platform cannot list sockets it answers true: /health is then
+// all there is to go on.
+func listensOn(ctx context.Context, pid, port int) bool {
+	pids := []int32{int32(pid)}
+	if p, err := process.NewProcessWithContext(ctx, int32(pid)); err == nil {
+		if kids, err := p.ChildrenWithContext(ctx); err == nil {
+			for _, k := range kids {
+				pids = append(pids, k.Pid)
+			}
+		}
+	}
+	for _, id := range pids {
+		conns, err := psnet.ConnectionsPidWithContext(ctx, "tcp", id)
+		if err != nil {
+			if id != int32(pid) {
+				continue
+			}
+			exists, _ := process.PidExistsWithContext(ctx, id)
+			return exists // cannot list sockets here: trust /health while it lives
+		}
+		for _, c := range conns {
+			if c.Status == "LISTEN" && int(c.Laddr.Port) == port {
+				return true
+			}
+		}
+	}
+	return false
 }

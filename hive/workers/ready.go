@@ -78,14 +78,15 @@ func (h *healthClient) healthy(ctx context.Context, base string, timeout time.Du
 	return err == nil && hl.Status == worker.StatusHealthy
 }
 
-// pollHealth probes base/health with a short backoff until healthy (sends
-// on ch) or ctx ends. The backoff caps at 10 ms so that, without a
-// callback, Spawn still returns within ~10 ms of the worker being healthy;
-// a refused connect to a loading worker costs next to nothing.
-func (h *healthClient) pollHealth(ctx context.Context, base string, ch chan<- struct{}) {
+// pollHealth probes base/health with a short backoff until healthy and
+// owned(ctx) confirms the answer came from the spawned worker (sends on ch),
+// or ctx ends. The backoff caps at 10 ms so that, without a callback, Spawn
+// still returns within ~10 ms of the worker being healthy; a refused
+// connect to a loading worker costs next to nothing.
+func (h *healthClient) pollHealth(ctx context.Context, base string, owned func(context.Context) bool, ch chan<- struct{}) {
 	delay := 2 * time.Millisecond
 	for {
-		if h.healthy(ctx, base, 2*time.Second) {
+		if h.healthy(ctx, base, 2*time.Second) && owned(ctx) {
 			select {
 			case ch <- struct{}{}:
 			default:

@@ -241,7 +241,9 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id, bi
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	healthy := make(chan struct{}, 1)
-	go newHealthClient().pollHealth(pollCtx, localURI(port), healthy)
+	// Another process that took the port in a race must not pass for ours.
+	owned := func(ctx context.Context) bool { return listensOn(ctx, pid, port) }
+	go newHealthClient().pollHealth(pollCtx, localURI(port), owned, healthy)
 	deadline := time.NewTimer(req.Wait)
 	defer deadline.Stop()
 

@@ -3,8 +3,10 @@ package workers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -301,4 +303,34 @@ func TestStopUnknownWorker(t *testing.T) {
 	}
 	_, err := f.m.Stop(context.Background(), "worker-cpu-9", time.Second)
 	requireCode(t, err, workers.CodeWorkerNotFound)
+}
+
+// TestSpawnIgnoresAnImpostorOnItsPort: another process that takes the port
+// between the port check and the worker's bind, and answers /health, must
+// not make a worker that never listens pass for ready.
+func TestSpawnIgnoresAnImpostorOnItsPort(t *testing.T) {
+	f := newFixture(t, "never")
+	port := freePort(t)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := f.m.Spawn(ctx, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny", Port: port, Wait: 1500 * time.Millisecond})
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return len(f.pids(t)) == 1 }, 10*time.Second, 5*time.Millisecond)
+	impostor := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"healthy","vram_bytes":0}`)
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	require.NoError(t, err)
+	impostor.Listener = ln
+	impostor.Start()
+	t.Cleanup(impostor.Close)
+
+	err = <-done
+	we := requireCode(t, err, workers.CodeWorkerStartupFailed)
+	assert.Contains(t, we.Message, "did not become ready")
+	f.requireNoRecord(t, "worker-cpu-0")
+	f.requireNoProcess(t)
 }
