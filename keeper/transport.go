@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Transport runs the pool's rbee-hive with args (hive arguments, without the
@@ -98,6 +99,10 @@ func (t Target) HiveArgs(args []string) []string {
 	return append([]string{"--home", t.Home}, args...)
 }
 
+// localCancelGrace is how long a cancelled local hive gets to exit after
+// SIGINT before it is killed.
+const localCancelGrace = 3 * time.Second
+
 // LocalTransport runs rbee-hive on this machine.
 type LocalTransport struct {
 	Target Target
@@ -119,6 +124,10 @@ func (l LocalTransport) Run(ctx context.Context, args []string, stdout, stderr i
 	}
 	cmd := exec.CommandContext(ctx, path, l.Target.HiveArgs(args)...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = stdout, stderr, l.Env
+	// Cancelling interrupts the hive as Ctrl-C would, so it cleans up (a
+	// half-spawned worker), like the SSH transport; killed after a grace.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = localCancelGrace
 	err = cmd.Run()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) && exitErr.ExitCode() >= 0 {
