@@ -68,6 +68,7 @@ func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout tim
 		c.Status, c.Reason = Fail, fmt.Sprintf("not run: the matrix was interrupted (%v)", err)
 		return c
 	}
+	outer := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := r.run(ctx)
@@ -85,8 +86,11 @@ func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout tim
 	case errors.As(err, &skip):
 		c.Status, c.Reason = Skip, skip.reason
 	default:
-		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w (cell timeout %s or interrupted)", err, timeout)
+		switch {
+		case outer.Err() != nil:
+			err = fmt.Errorf("%w (the matrix was interrupted)", err)
+		case ctx.Err() != nil:
+			err = fmt.Errorf("%w (cell timeout %s)", err, timeout)
 		}
 		c.Status, c.Reason = Fail, err.Error()
 	}
