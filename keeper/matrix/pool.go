@@ -78,7 +78,7 @@ type Pool struct {
 	// tempHome: the pool's RBEE_HOME belongs to this run, so every worker
 	// found there at the end is ours to stop.
 	tempHome bool
-	dialer   *sshDialer
+	dialer   *keeper.SSHDialer
 	sshd     *sshpool.Pool
 }
 
@@ -160,8 +160,8 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 	if err != nil {
 		return fmt.Errorf("starting harness pool %s: %w", p.Name, err)
 	}
-	p.dialer = newSSHDialer(sshtransport.Options{KnownHostsFile: p.sshd.KnownHosts, SSHConfigFile: "none",
-		AgentSocket: "none", HomeDir: dir, LocalUser: p.sshd.User, ConnectTimeout: 10 * time.Second}, nil)
+	p.dialer = keeper.NewSSHDialer(sshtransport.Options{KnownHostsFile: p.sshd.KnownHosts, SSHConfigFile: "none",
+		AgentSocket: "none", HomeDir: dir, LocalUser: p.sshd.User, ConnectTimeout: 10 * time.Second})
 	p.k = &keeper.Keeper{
 		Pools: &keeper.Pools{Pools: []keeper.Pool{{Name: p.Name, Host: p.sshd.Host, Port: p.sshd.Port,
 			User: p.sshd.User, IdentityFile: key.Path, HiveBin: bins.Path(harness.Hive)}}},
@@ -185,7 +185,11 @@ func (p *Pool) openRemote(env poolEnv) error {
 		hubEnv = []string{"HF_ENDPOINT=" + env.hub}
 		localVars["HF_ENDPOINT"] = env.hub
 	}
-	p.dialer = newSSHDialer(sshtransport.Options{}, hubEnv)
+	// one connection per pool for the whole run: a cell runs about seven
+	// hive commands, and a handshake each would be most of its overhead
+	opts := sshtransport.Options{}
+	p.dialer = keeper.NewSSHDialer(opts)
+	p.dialer.Env = hubEnv // the pool's hive downloads from the run's hub
 	p.k = &keeper.Keeper{Pools: pools, Remote: p.dialer, LocalEnv: environ(localVars)}
 	t, err := pools.Resolve(p.Name)
 	if err != nil {
@@ -195,7 +199,7 @@ func (p *Pool) openRemote(env poolEnv) error {
 		p.onThisMachine = true
 		return nil
 	}
-	st, err := p.dialer.resolve(t)
+	st, err := opts.Resolve(sshtransport.Destination{Name: t.Spec, Host: t.Host, Port: t.Port, User: t.User, IdentityFile: t.IdentityFile})
 	if err != nil {
 		return err
 	}
