@@ -1,6 +1,6 @@
 package keeper
 
-import "errors"
+import "github.com/rbee-go/rbee/internal/errcode"
 
 // Code names a keeper failure.
 type Code string
@@ -22,27 +22,9 @@ const ExitTransport = 255
 // ExitNotFound is the shell's exit code for a missing command.
 const ExitNotFound = 127
 
-// Error is a keeper failure with a code, the host it concerns and a hint.
-type Error struct {
-	Code Code
-	Host string
-	Msg  string
-	Hint string
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// ErrorHint returns the operator hint (printed after the error line).
-func (e *Error) ErrorHint() string { return e.Hint }
-
-// Is matches on the code, so errors.Is(err, keeper.ErrSSHUnavailable) works.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Msg == "" && t.Code == e.Code
-}
+// Error is a keeper failure with a code, the host it concerns and a hint;
+// errors.Is(err, keeper.ErrSSHUnavailable) matches on the code.
+type Error = errcode.Error[Code]
 
 // Sentinels for errors.Is.
 var (
@@ -55,10 +37,4 @@ var (
 )
 
 // CodeOf returns the code of the first *Error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return errcode.Of[Code](err) }

@@ -1,6 +1,6 @@
 package catalog
 
-import "errors"
+import "github.com/rbee-go/rbee/internal/errcode"
 
 // Code names a catalog failure so callers (CLIs, the keeper, tests) branch on
 // it instead of on message text.
@@ -20,31 +20,9 @@ const (
 )
 
 // Error is a catalog failure with its code, a one-line message and an
-// optional hint for the operator.
-type Error struct {
-	Code Code
-	Msg  string
-	Hint string
-	Err  error // underlying cause, if any
-}
-
-func (e *Error) Error() string {
-	if e.Msg == "" {
-		return string(e.Code)
-	}
-	return e.Msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// ErrorHint returns the operator hint; CLIs print it on the line after the error.
-func (e *Error) ErrorHint() string { return e.Hint }
-
-// Is makes errors.Is(err, catalog.ErrModelNotFound) and friends match on the code.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Msg == "" && t.Code == e.Code
-}
+// optional hint for the operator; errors.Is(err, catalog.ErrModelNotFound)
+// and friends match on the code.
+type Error = errcode.Error[Code]
 
 // Sentinels for errors.Is; they carry only a code.
 var (
@@ -60,10 +38,4 @@ var (
 )
 
 // CodeOf returns the code of the first *Error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return errcode.Of[Code](err) }

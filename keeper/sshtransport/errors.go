@@ -1,8 +1,9 @@
 package sshtransport
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/rbee-go/rbee/internal/errcode"
 )
 
 // Code classifies a transport failure so callers can branch with errors.Is.
@@ -36,48 +37,14 @@ var (
 	ErrHiveNotFound   = &Error{Code: CodeHiveNotFound}
 )
 
-// Error is a transport failure: what (Code, Msg), where (Host), and what to
-// do about it (Hint, may be empty).
-type Error struct {
-	Code Code
-	Host string // the destination as the operator named it
-	Msg  string // one line, without the "error: " prefix
-	Hint string
-	Err  error // underlying cause
-}
-
-func (e *Error) Error() string {
-	if e.Msg == "" {
-		return string(e.Code)
-	}
-	return e.Msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is matches any *Error with the same Code, so the sentinels above work with
-// errors.Is.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	return t.Code == e.Code && t.Msg == "" && t.Host == ""
-}
+// Error is a transport failure: what (Code, Msg), where (Host, the
+// destination as the operator named it), and what to do about it (Hint, may
+// be empty). It matches errors.Is(err, <its code's sentinel>).
+type Error = errcode.Error[Code]
 
 func newError(code Code, host, hint string, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Host: host, Msg: fmt.Sprintf(format, args...), Hint: hint, Err: cause}
 }
 
 // Hint returns the hint of the first *Error in err's chain, or "".
-func Hint(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Hint
-	}
-	return ""
-}
-
-// ErrorHint returns the operator hint (the keeper prints it after the
-// error line).
-func (e *Error) ErrorHint() string { return e.Hint }
+func Hint(err error) string { return errcode.HintOf[Code](err) }
