@@ -5,11 +5,15 @@
 // wires the real engine and tokenizer.
 package server
 
+import "context"
+
 // Session is one request's decoding state: its own KV cache, so no request
 // can see another's (the original worker's cache-pollution bug).
 type Session interface {
-	// Forward appends tokens and returns the logits of the last position.
-	Forward(tokens []int) ([]float32, error)
+	// ForwardContext appends tokens and returns the logits of the last
+	// position; a done ctx stops it between layers (a long prefill of a
+	// client that went away) and leaves the session unchanged.
+	ForwardContext(ctx context.Context, tokens []int) ([]float32, error)
 }
 
 // Model makes sessions.

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"unicode/utf8"
@@ -94,7 +95,7 @@ type scriptSession struct {
 
 var errContext = errors.New("context exceeded")
 
-func (s *scriptSession) Forward(tokens []int) ([]float32, error) {
+func (s *scriptSession) ForwardContext(_ context.Context, tokens []int) ([]float32, error) {
 	s.m.mu.Lock()
 	if s.step == 0 {
 		s.m.prompts = append(s.m.prompts, append([]int(nil), tokens...))

@@ -55,7 +55,10 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		return end(worker.StopCancelled, "")
 	}
 	sess := g.backend.Model.NewSession()
-	logits, err := sess.Forward(g.prompt)
+	logits, err := sess.ForwardContext(ctx, g.prompt)
+	if ctx.Err() != nil {
+		return end(worker.StopCancelled, "")
+	}
 	if err != nil {
 		return worker.Error(worker.CodeInternal, fmt.Sprintf("prefill of %d tokens: %v", len(g.prompt), err))
 	}
@@ -94,7 +97,9 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		if n+1 >= g.req.MaxTokens || len(seen) >= ctxLen {
 			break
 		}
-		if logits, err = sess.Forward([]int{id}); err != nil {
+		if logits, err = sess.ForwardContext(ctx, []int{id}); ctx.Err() != nil {
+			return end(worker.StopCancelled, "")
+		} else if err != nil {
 			return worker.Error(worker.CodeInternal, fmt.Sprintf("decode step %d: %v", n+1, err))
 		}
 	}
