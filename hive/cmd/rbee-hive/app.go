@@ -1,17 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"strings"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
 	"github.com/rbee-go/rbee/hive"
+	"github.com/rbee-go/rbee/internal/cli"
 )
 
 // app holds the global flags and the output streams of one invocation.
@@ -69,10 +66,7 @@ func (a *app) run(args []string) int {
 	return a.dispatch(fs.Args())
 }
 
-func (a *app) printVersion() int {
-	fmt.Fprintf(a.stdout, "rbee-hive %s (%s %s/%s)\n", hive.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return 0
-}
+func (a *app) printVersion() int { return cli.PrintVersion(a.stdout, "rbee-hive", hive.Version) }
 
 // command describes one command for its --help.
 type command struct {
@@ -118,51 +112,24 @@ func (a *app) parse(fs *pflag.FlagSet, c command, args []string, nargs int) (boo
 
 func (a *app) commandHelp(fs *pflag.FlagSet, c command) {
 	fmt.Fprintf(a.stdout, "%s\n\nUsage:\n  rbee-hive %s %s\n\nFlags:\n%s\nExample:\n%s\n",
-		c.summary, c.name, c.args, fs.FlagUsages(), indent(c.example))
-}
-
-func indent(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i, l := range lines {
-		lines[i] = "  " + l
-	}
-	return strings.Join(lines, "\n")
+		c.summary, c.name, c.args, fs.FlagUsages(), cli.Indent(c.example))
 }
 
 func (a *app) hive() hive.Hive { return hive.Hive{Home: a.home} }
 
 func (a *app) style() hive.Style {
-	color := !a.noColor && a.getenv("NO_COLOR") == ""
-	if f, ok := a.stdout.(interface{ Fd() uintptr }); !ok || !isatty.IsTerminal(f.Fd()) {
-		color = false
-	}
-	return hive.Style{Color: color}
+	return hive.Style{Color: cli.Color(a.stdout, a.noColor, a.getenv)}
 }
 
 func (a *app) printJSON(v any) int {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	if err := cli.WriteJSON(a.stdout, v); err != nil {
 		return a.fail(fmt.Errorf("encode JSON: %w", err))
 	}
-	fmt.Fprintf(a.stdout, "%s\n", b)
 	return 0
 }
 
 // fail prints `error: …` and the hint of the error, if it has one; exit 1.
-func (a *app) fail(err error) int {
-	fmt.Fprintf(a.stderr, "error: %s\n", err)
-	var h interface{ ErrorHint() string }
-	if errors.As(err, &h) && h.ErrorHint() != "" {
-		fmt.Fprintf(a.stderr, "hint: %s\n", h.ErrorHint())
-	}
-	return 1
-}
+func (a *app) fail(err error) int { return cli.Fail(a.stderr, err) }
 
 // usageError is a command line mistake; exit 2.
-func (a *app) usageError(msg, hint string) int {
-	fmt.Fprintf(a.stderr, "error: %s\n", msg)
-	if hint != "" {
-		fmt.Fprintf(a.stderr, "hint: %s\n", hint)
-	}
-	return 2
-}
+func (a *app) usageError(msg, hint string) int { return cli.UsageError(a.stderr, msg, hint) }

@@ -9,10 +9,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/hive/hfhub"
+	"github.com/rbee-go/rbee/internal/cli"
 )
 
 // progressInterval is how often plain progress lines are printed.
@@ -78,7 +77,7 @@ func (a *app) modelsDownload(args []string) int {
 // progress draws a bar when stderr is a terminal, plain lines otherwise
 // (logs, pipes, the keeper's remote output). stdout stays for the result.
 func (a *app) progress() hfhub.Progress {
-	if f, ok := a.stderr.(interface{ Fd() uintptr }); ok && isatty.IsTerminal(f.Fd()) {
+	if cli.IsTerminal(a.stderr) {
 		return hfhub.NewBar(a.stderr)
 	}
 	return hfhub.NewLines(a.stderr, progressInterval)

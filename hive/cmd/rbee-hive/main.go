@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/rbee-go/rbee/internal/cli"
 )
 
 func main() {
@@ -19,7 +21,7 @@ func main() {
 
 // dispatch runs the command named by args (global flags already removed).
 func (a *app) dispatch(args []string) int {
-	group, sub, rest := split(args)
+	group, sub, rest := cli.Split(args)
 	switch group {
 	case "status":
 		return a.status(args[1:])
@@ -86,16 +88,6 @@ func groupCommands() []groupInfo {
 type groupInfo struct {
 	name, summary string
 	subs          [][2]string
-}
-
-func split(args []string) (group, sub string, rest []string) {
-	if len(args) > 0 {
-		group = args[0]
-	}
-	if len(args) > 1 {
-		sub, rest = args[1], args[2:]
-	}
-	return group, sub, rest
 }
 
 func (a *app) help(args []string) int {

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
 	"github.com/rbee-go/rbee/hive"
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
@@ -79,10 +78,7 @@ func (a *app) run(args []string) int {
 	return a.dispatch(fs.Args())
 }
 
-func (a *app) printVersion() int {
-	fmt.Fprintf(a.stdout, "rbee-keeper %s (%s %s/%s)\n", hive.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return 0
-}
+func (a *app) printVersion() int { return cli.PrintVersion(a.stdout, "rbee-keeper", hive.Version) }
 
 // flags returns the flag set of a command: globals plus --host.
 func (a *app) flags(c command, hosts *[]string) *pflag.FlagSet {
@@ -129,15 +125,7 @@ func (a *app) commandHelp(fs *pflag.FlagSet, c command) {
 		fmt.Fprintf(a.stdout, "\nOther flags and arguments go to the pool's 'rbee-hive %s' unchanged\n(see 'rbee-hive %s --help').\n",
 			strings.TrimPrefix(c.name, "pool "), strings.TrimPrefix(c.name, "pool "))
 	}
-	fmt.Fprintf(a.stdout, "\nExample:\n%s\n", indent(c.example))
-}
-
-func indent(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i, l := range lines {
-		lines[i] = "  " + l
-	}
-	return strings.Join(lines, "\n")
+	fmt.Fprintf(a.stdout, "\nExample:\n%s\n", cli.Indent(c.example))
 }
 
 // keeper loads the pools file and builds the keeper.
@@ -153,31 +141,11 @@ func (a *app) keeper() (*keeper.Keeper, error) {
 }
 
 func (a *app) style() hive.Style {
-	color := !a.noColor && a.getenv("NO_COLOR") == ""
-	if f, ok := a.stdout.(interface{ Fd() uintptr }); !ok || !isatty.IsTerminal(f.Fd()) {
-		color = false
-	}
-	return hive.Style{Color: color}
+	return hive.Style{Color: cli.Color(a.stdout, a.noColor, a.getenv)}
 }
 
 // fail prints `error: …` plus the error's hint; exit 1.
-func (a *app) fail(err error) int {
-	a.printErr(a.stderr, err)
-	return 1
-}
+func (a *app) fail(err error) int { return cli.Fail(a.stderr, err) }
 
-func (a *app) printErr(w io.Writer, err error) {
-	fmt.Fprintf(w, "error: %s\n", err)
-	var h interface{ ErrorHint() string }
-	if errors.As(err, &h) && h.ErrorHint() != "" {
-		fmt.Fprintf(w, "hint: %s\n", h.ErrorHint())
-	}
-}
-
-func (a *app) usageError(msg, hint string) int {
-	fmt.Fprintf(a.stderr, "error: %s\n", msg)
-	if hint != "" {
-		fmt.Fprintf(a.stderr, "hint: %s\n", hint)
-	}
-	return 2
-}
+// usageError is a command line mistake; exit 2.
+func (a *app) usageError(msg, hint string) int { return cli.UsageError(a.stderr, msg, hint) }

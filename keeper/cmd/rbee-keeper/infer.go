@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/worker"
 )
@@ -46,11 +46,9 @@ func (a *app) infer(args []string) int {
 		return a.fail(err)
 	}
 	if a.json {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
+		if err := cli.WriteJSON(a.stdout, res); err != nil {
 			return a.fail(err)
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 		return 0
 	}
 	fmt.Fprintf(a.stdout, "\n%d tokens, %d ms (first token %d ms), %.1f tokens/s, stop reason %s\n",

@@ -9,6 +9,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/rbee-go/rbee/internal/cli"
 )
 
 func main() {
@@ -19,7 +21,7 @@ func main() {
 func (a *app) dispatch(args []string) int {
 	switch args[0] {
 	case "pool":
-		group, sub, rest := split(args[1:])
+		group, sub, rest := cli.Split(args[1:])
 		switch group {
 		case "status":
 			return a.poolStatus(args[2:])
@@ -56,14 +58,4 @@ func (a *app) dispatch(args []string) int {
 		return a.dispatch(append(args[1:], "--help"))
 	}
 	return a.usageError(fmt.Sprintf("unknown command %q", args[0]), "run 'rbee-keeper --help' for the list of commands")
-}
-
-func split(args []string) (group, sub string, rest []string) {
-	if len(args) > 0 {
-		group = args[0]
-	}
-	if len(args) > 1 {
-		sub, rest = args[1], args[2:]
-	}
-	return group, sub, rest
 }

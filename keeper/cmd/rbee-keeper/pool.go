@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/keeper"
 )
 
@@ -131,7 +130,7 @@ func (a *app) fanOut(hosts []string, jsonArray bool, op func(context.Context, *k
 	if len(hosts) == 1 {
 		r := op(ctx, k, hosts[0], keeper.Streams{Stdout: a.stdout, Stderr: a.stderr})
 		if r.Err != nil {
-			a.printErr(a.stderr, r.Err)
+			cli.PrintError(a.stderr, r.Err)
 		}
 		return r.ExitCode
 	}
@@ -150,7 +149,7 @@ func (a *app) fanOut(hosts []string, jsonArray bool, op func(context.Context, *k
 			results[i] = op(ctx, k, h, keeper.Streams{Stdout: out, Stderr: errw})
 			_ = out.Flush()
 			if results[i].Err != nil {
-				a.printErr(errw, results[i].Err)
+				cli.PrintError(errw, results[i].Err)
 			}
 			_ = errw.Flush()
 		}()
@@ -188,7 +187,7 @@ func (a *app) runTyped(hosts, hiveArgs []string, render func(io.Writer, keeper.R
 		}
 		var buf bytes.Buffer
 		if err := render(&buf, r); err != nil {
-			a.printErr(errw, err)
+			cli.PrintError(errw, err)
 			code = max(code, r.ExitCode, 1)
 		} else {
 			_, _ = out.Write(buf.Bytes())
@@ -206,10 +205,8 @@ func (a *app) printResults(results []keeper.Result) int {
 	for i, r := range results {
 		arr[i] = r.ToJSON()
 	}
-	b, err := json.MarshalIndent(arr, "", "  ")
-	if err != nil {
+	if err := cli.WriteJSON(a.stdout, arr); err != nil {
 		return a.fail(err)
 	}
-	fmt.Fprintf(a.stdout, "%s\n", b)
 	return keeper.ExitCode(results)
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
 	"text/tabwriter"
 
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/keeper"
 )
 
@@ -36,11 +36,9 @@ func (a *app) preflight(args []string) int {
 		if len(reports) == 1 {
 			v = reports[0]
 		}
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
+		if err := cli.WriteJSON(a.stdout, v); err != nil {
 			return a.fail(err)
 		}
-		fmt.Fprintf(a.stdout, "%s\n", b)
 		return code
 	}
 	var mu sync.Mutex

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/worker"
 	"github.com/rbee-go/rbee/worker/engine"
 	"github.com/rbee-go/rbee/worker/server"
@@ -76,9 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	help := fs.BoolP("help", "h", false, "show this help")
 
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "error: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "hint: llm-worker-rbee --help shows the flags and an example")
-		return 2
+		return cli.UsageError(stderr, fmt.Sprintf(format, a...), "llm-worker-rbee --help shows the flags and an example")
 	}
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)

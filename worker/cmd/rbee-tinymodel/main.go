@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
 
@@ -48,11 +49,7 @@ func run(args []string) int {
 }
 
 func usage(msg string) int {
-	fmt.Fprintf(os.Stderr, "error: %s\nhint: rbee-tinymodel --arch llama --out DIR [--seed N]  |  rbee-tinymodel --all DIR [--seed N]\n", msg)
-	return 2
+	return cli.UsageError(os.Stderr, msg, "rbee-tinymodel --arch llama --out DIR [--seed N]  |  rbee-tinymodel --all DIR [--seed N]")
 }
 
-func fail(err error) int {
-	fmt.Fprintf(os.Stderr, "error: %v\n", err)
-	return 1
-}
+func fail(err error) int { return cli.Fail(os.Stderr, err) }
