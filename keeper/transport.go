@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // Transport runs the pool's rbee-hive with args (hive arguments, without the
@@ -63,24 +63,17 @@ func (p *Pools) Resolve(spec string) (Target, error) {
 	return ParseDestination(spec)
 }
 
-// ParseDestination parses [user@]host[:port] (IPv6 as [addr]:port).
+// ParseDestination parses [user@]host[:port] (IPv6 as [addr]:port) as the
+// SSH transport does, and also refuses shell characters in the host and a
+// space in the user: a --host value ends up in output prefixes and commands.
 func ParseDestination(spec string) (Target, error) {
-	t := Target{Spec: spec}
-	rest := spec
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		t.User, rest = rest[:i], rest[i+1:]
-	}
-	t.Host = rest
-	if h, port, err := net.SplitHostPort(rest); err == nil {
-		n, perr := strconv.Atoi(port)
-		if perr != nil || n < 1 || n > 65535 {
-			return t, badHost(spec, fmt.Sprintf("bad port %q", port))
-		}
-		t.Host, t.Port = h, n
-	} else if strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {
-		t.Host = rest[1 : len(rest)-1]
-	}
-	if t.Host == "" || strings.ContainsAny(t.Host, " \t/;$`'\"") || strings.Contains(t.User, " ") {
+	d, err := sshtransport.ParseDestination(spec)
+	t := Target{Spec: spec, User: d.User, Host: d.Host, Port: d.Port}
+	var pe *sshtransport.PortError
+	switch {
+	case errors.As(err, &pe):
+		return t, badHost(spec, pe.Error())
+	case err != nil || strings.ContainsAny(t.Host, ";$`'\"") || strings.Contains(t.User, " "):
 		return t, badHost(spec, "not a pool name or [user@]host[:port]")
 	}
 	return t, nil

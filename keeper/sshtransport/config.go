@@ -73,6 +73,17 @@ type Destination struct {
 	IdentityFile string
 }
 
+// PortError is the cause of ParseDestination's error when the port is not a
+// number 1-65535.
+type PortError struct {
+	Port string
+	Err  error // why the port is not a number, if it is not
+}
+
+func (e *PortError) Error() string { return fmt.Sprintf("bad port %q", e.Port) }
+
+func (e *PortError) Unwrap() error { return e.Err }
+
 // ParseDestination parses "[user@]host[:port]" (IPv6 as "[addr]:port").
 func ParseDestination(s string) (Destination, error) {
 	d := Destination{Name: s}
@@ -84,7 +95,7 @@ func ParseDestination(s string) (Destination, error) {
 	if h, p, err := net.SplitHostPort(rest); err == nil {
 		port, perr := strconv.Atoi(p)
 		if perr != nil || port < 1 || port > 65535 {
-			return d, newError(CodeConfig, s, "", perr, "bad port %q in destination %q", p, s)
+			return d, newError(CodeConfig, s, "", &PortError{Port: p, Err: perr}, "bad port %q in destination %q", p, s)
 		}
 		d.Host, d.Port = h, port
 	} else if strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {

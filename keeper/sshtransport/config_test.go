@@ -2,6 +2,7 @@ package sshtransport_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -121,4 +122,17 @@ func TestResolveMissingUserConfigIsFine(t *testing.T) {
 	got, err := sshtransport.Options{HomeDir: t.TempDir(), LocalUser: "me"}.Resolve(sshtransport.Destination{Host: "h"})
 	require.NoError(t, err)
 	assert.Equal(t, "h:22", got.Addr())
+}
+
+func TestParseDestinationBadPort(t *testing.T) {
+	for in, port := range map[string]string{"host:99999": "99999", "u@host:ssh": "ssh", "[::1]:0": "0"} {
+		_, err := sshtransport.ParseDestination(in)
+		var pe *sshtransport.PortError
+		require.ErrorAs(t, err, &pe, in)
+		assert.Equal(t, port, pe.Port, in)
+		assert.Equal(t, fmt.Sprintf("bad port %q", port), pe.Error(), in)
+	}
+	_, err := sshtransport.ParseDestination("a b")
+	var pe *sshtransport.PortError
+	assert.False(t, errors.As(err, &pe), "a bad host is not a port error")
 }
