@@ -2,12 +2,12 @@ package hive
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/hive/hostinfo"
 	"github.com/rbee-go/rbee/hive/workers"
+	"github.com/rbee-go/rbee/internal/bytesize"
 )
 
 // Status is `rbee-hive status --json`.
@@ -58,15 +58,4 @@ func (h Hive) Status(ctx context.Context) (Status, error) {
 }
 
 // HumanBytes renders a byte count for people (1024-based, one decimal).
-func HumanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}
+func HumanBytes(n uint64) string { return bytesize.Format(n) }

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/rbee-go/rbee/internal/bytesize"
 )
 
 // checkMemory refuses a spawn whose model (bytes on disk × 1.2, for
@@ -31,7 +33,7 @@ func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model) 
 	if need > free {
 		return newError(code, "stop other workers or pick a smaller model",
 			"model %q needs about %s (1.2 × %s on disk), only %s %s",
-			mdl.ID, humanBytes(need), humanBytes(size), humanBytes(free), what)
+			mdl.ID, bytesize.Format(need), bytesize.Format(size), bytesize.Format(free), what)
 	}
 	return nil
 }
@@ -57,17 +59,4 @@ func modelBytes(path string) (uint64, error) {
 		return nil
 	})
 	return total, err
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
