@@ -66,11 +66,9 @@ func (p Prober) Collect(ctx context.Context, diskPath string) (Info, error) {
 	if info.CPUs, err = cpu.CountsWithContext(ctx, true); err != nil {
 		info.CPUs = runtime.NumCPU()
 	}
-	vm, err := mem.VirtualMemoryWithContext(ctx)
-	if err != nil {
+	if info.RAMTotalBytes, info.RAMAvailableBytes, err = p.RAM(ctx); err != nil {
 		return info, fmt.Errorf("memory: %w", err)
 	}
-	info.RAMTotalBytes, info.RAMAvailableBytes = vm.Total, vm.Available
 	if diskPath != "" {
 		du, err := disk.UsageWithContext(ctx, existingParent(diskPath))
 		if err != nil {
@@ -79,7 +77,7 @@ func (p Prober) Collect(ctx context.Context, diskPath string) (Info, error) {
 		info.DiskFreeBytes = du.Free
 	}
 	info.Backends = []string{"cpu"}
-	if info.OS == "darwin" && info.Arch == "arm64" {
+	if p.Metal() {
 		info.Backends = append(info.Backends, "metal")
 	}
 	gpus, err := p.GPUs(ctx)
@@ -140,6 +138,22 @@ func ParseNvidiaSMI(out string) ([]GPU, error) {
 	}
 	return gpus, nil
 }
+
+// RAM returns the total memory and the memory available to new processes.
+func (p Prober) RAM(ctx context.Context) (total, available uint64, err error) {
+	vm, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return vm.Total, vm.Available, nil
+}
+
+// Platform returns the GOOS and GOARCH probed: the overrides, else this
+// machine's.
+func (p Prober) Platform() (goos, goarch string) { return p.goos(), p.goarch() }
+
+// Metal reports whether the platform has Metal: macOS on Apple silicon.
+func (p Prober) Metal() bool { return p.goos() == "darwin" && p.goarch() == "arm64" }
 
 func (p Prober) goos() string {
 	if p.GOOS != "" {

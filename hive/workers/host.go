@@ -3,9 +3,6 @@ package workers
 import (
 	"context"
 	"fmt"
-	"runtime"
-
-	"github.com/shirou/gopsutil/v4/mem"
 
 	"github.com/rbee-go/rbee/hive/hostinfo"
 )
@@ -22,8 +19,8 @@ func (h SystemHost) Available(ctx context.Context, backend string, gpu int) erro
 	case BackendCPU:
 		return nil
 	case BackendMetal:
-		goos, goarch := orDefault(h.Prober.GOOS, runtime.GOOS), orDefault(h.Prober.GOARCH, runtime.GOARCH)
-		if goos != "darwin" || goarch != "arm64" {
+		if !h.Prober.Metal() {
+			goos, goarch := h.Prober.Platform()
 			return fmt.Errorf("metal needs macOS on Apple silicon, this host is %s/%s", goos, goarch)
 		}
 		if gpu != 0 {
@@ -52,22 +49,15 @@ func (h SystemHost) gpu(ctx context.Context, index int) (hostinfo.GPU, error) {
 
 // FreeRAM implements Host.
 func (h SystemHost) FreeRAM(ctx context.Context) (uint64, error) {
-	vm, err := mem.VirtualMemoryWithContext(ctx)
+	_, free, err := h.Prober.RAM(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("reading free memory: %w", err)
 	}
-	return vm.Available, nil
+	return free, nil
 }
 
 // FreeVRAM implements Host.
 func (h SystemHost) FreeVRAM(ctx context.Context, gpu int) (uint64, error) {
 	g, err := h.gpu(ctx, gpu)
 	return g.MemoryFreeBytes, err
-}
-
-func orDefault(v, d string) string {
-	if v != "" {
-		return v
-	}
-	return d
 }
