@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/rbee-go/rbee/worker/safetensors"
 )
 
 // DType is the element type of a weight matrix.
@@ -93,25 +95,9 @@ func ToF32(dtype DType, src []byte, dst []float32) {
 	}
 }
 
-// BF16ToF32 widens a bfloat16 bit pattern (exact).
-func BF16ToF32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+// BF16ToF32 widens a bfloat16 bit pattern (exact), as safetensors does.
+func BF16ToF32(b uint16) float32 { return safetensors.BF16ToF32(b) }
 
-// F16ToF32 widens an IEEE half-precision bit pattern (exact).
-func F16ToF32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
-	}
-	f := float32(mant) * (1.0 / (1 << 24)) // subnormal
-	if sign != 0 {
-		f = -f
-	}
-	return f
-}
+// F16ToF32 widens an IEEE half-precision bit pattern (exact), as safetensors
+// does.
+func F16ToF32(h uint16) float32 { return safetensors.F16ToF32(h) }
