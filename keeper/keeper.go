@@ -11,6 +11,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/internal/syncio"
 )
 
 // Keeper drives the hives of one or more pools.
@@ -57,21 +58,10 @@ type Streams struct {
 // (whose ReadFrom io.Copy would use) loses data that way.
 func (s Streams) serialized() Streams {
 	if s.Stdout != nil && s.Stdout == s.Stderr {
-		w := &lockedWriter{w: s.Stdout}
+		w := syncio.NewWriter(s.Stdout)
 		return Streams{Stdout: w, Stderr: w}
 	}
 	return s
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // RunOne runs the hive with args on one host.

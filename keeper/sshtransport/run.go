@@ -7,10 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/rbee-go/rbee/internal/syncio"
 )
 
 // ExitTransport is the exit code for a failure of SSH itself (as ssh(1)).
@@ -67,13 +68,13 @@ func (c *Client) Run(ctx context.Context, cmd Command) (int, error) {
 	}
 	defer s.Close()
 	s.Stdout, s.Stderr = orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
-	var ptyIn *lockedWriter // keeps a way to type ^C into the remote terminal
+	var ptyIn *syncio.Writer // keeps a way to type ^C into the remote terminal; serialises it with the stdin copy
 	if cmd.PTY {
 		w, err := s.StdinPipe()
 		if err != nil {
 			return ExitTransport, c.sessionErr("opening stdin", err)
 		}
-		ptyIn = &lockedWriter{w: w}
+		ptyIn = syncio.NewWriter(w)
 		if cmd.Stdin != nil {
 			go func() { _, _ = io.Copy(ptyIn, cmd.Stdin); _ = w.Close() }()
 		}
@@ -173,18 +174,6 @@ func (c *Client) sessionErr(what string, err error) error {
 		return newError(CodeLost, c.t.Name, "", err, "connection to %s closed while %s: %v", c.t.Name, what, err)
 	}
 	return newError(CodeSession, c.t.Name, "", err, "%s on %s: %v", what, c.t.Name, err)
-}
-
-// lockedWriter serialises the stdin copy and the ^C written on cancel.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func orDiscard(w io.Writer) io.Writer {

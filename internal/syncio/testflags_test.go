@@ -1,0 +1,3 @@
+package syncio_test
+
+import _ "github.com/rbee-go/rbee/testflags"
