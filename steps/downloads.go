@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -32,11 +31,7 @@ type downloads struct {
 	w      *World
 	srv    *hubmirror.Server
 	repo   string // the repo the last mirror step created
-	bg     *exec.Cmd
-	bgOut  *bytes.Buffer
-	bgErr  *bytes.Buffer
-	bgLine string
-	bgDone chan error
+	bg     background
 	faults map[string]hubmirror.Faults // knobs per mirror target, combined
 }
 
@@ -96,7 +91,7 @@ func (d *downloads) startMirror() error {
 	d.w.Env["HF_ENDPOINT"] = srv.URL
 	d.w.Cleanup(func() {
 		srv.Close()
-		d.killBackground()
+		d.bg.kill()
 	})
 	return nil
 }
@@ -431,21 +426,7 @@ func (d *downloads) hubServe(token string) error {
 }
 
 // start runs a command line in the background (an operator's long download).
-func (d *downloads) start(cmdline string) error {
-	argv, err := d.w.Split(cmdline)
-	if err != nil {
-		return err
-	}
-	cmd := d.w.Command(context.Background(), argv[0], argv[1:]...)
-	d.bgOut, d.bgErr = &bytes.Buffer{}, &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = d.bgOut, d.bgErr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %q: %w", cmdline, err)
-	}
-	d.bg, d.bgLine, d.bgDone = cmd, cmdline, make(chan error, 1)
-	go func() { d.bgDone <- cmd.Wait() }()
-	return nil
-}
+func (d *downloads) start(cmdline string) error { return d.bg.start(d.w, cmdline) }
 
 func (d *downloads) waitGrows(rel string, pct int, file string) error {
 	size, err := d.size(file)
@@ -465,34 +446,16 @@ func (d *downloads) waitGrows(rel string, pct int, file string) error {
 
 // interrupt sends SIGINT (Ctrl-C) and records the command's outcome like Run.
 func (d *downloads) interrupt() error {
-	if d.bg == nil {
-		return errors.New("no background command")
-	}
-	if err := d.bg.Process.Signal(syscall.SIGINT); err != nil {
+	cmd, err := d.bg.running()
+	if err != nil {
 		return err
 	}
-	var err error
-	select {
-	case err = <-d.bgDone:
-	case <-time.After(15 * time.Second):
-		d.killBackground()
-		return fmt.Errorf("%q did not exit within 15s of SIGINT", d.bgLine)
-	}
-	d.w.Cmdline, d.w.Stdout, d.w.Stderr, d.w.ExitCode = d.bgLine, d.bgOut.String(), d.bgErr.String(), 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		d.w.ExitCode = exitErr.ExitCode()
-	} else if err != nil {
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		return err
 	}
-	d.bg = nil
-	return nil
-}
-
-func (d *downloads) killBackground() {
-	if d.bg != nil {
-		_ = d.bg.Process.Kill()
-		<-d.bgDone
-		d.bg = nil
+	ended, err := d.bg.wait(d.w, 15*time.Second)
+	if !ended {
+		return fmt.Errorf("%q did not exit within 15s of SIGINT", d.bg.line)
 	}
+	return err
 }

@@ -1,11 +1,9 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -29,11 +27,7 @@ type remote struct {
 	marker  string            // file the shell-injection argument would create
 	elapsed time.Duration     // of the last timed command
 
-	bg     *exec.Cmd
-	bgOut  *bytes.Buffer
-	bgErr  *bytes.Buffer
-	bgLine string
-	bgDone chan error
+	bg background
 }
 
 // registerRemoteSteps: rbee-keeper over SSH (features/cp1_remote.feature).
@@ -71,7 +65,7 @@ func registerRemoteSteps(sc *godog.ScenarioContext, w *World) {
 }
 
 func (r *remote) tearDown() {
-	r.killBackground()
+	r.bg.kill()
 	for _, p := range r.pools {
 		r.stopWorkers(p)
 		_ = p.Stop()

@@ -5,7 +5,6 @@ package steps
 // remote.go.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -214,21 +213,7 @@ func (r *remote) prefixedLines(list string) error {
 	return nil
 }
 
-func (r *remote) start(cmdline string) error {
-	argv, err := r.w.Split(cmdline)
-	if err != nil {
-		return err
-	}
-	cmd := r.w.Command(context.Background(), argv[0], argv[1:]...)
-	r.bgOut, r.bgErr = &bytes.Buffer{}, &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = r.bgOut, r.bgErr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %q: %w", cmdline, err)
-	}
-	r.bg, r.bgLine, r.bgDone = cmd, cmdline, make(chan error, 1)
-	go func() { r.bgDone <- cmd.Wait() }()
-	return nil
-}
+func (r *remote) start(cmdline string) error { return r.bg.start(r.w, cmdline) }
 
 func (r *remote) cut(name string) error {
 	p, err := r.pool(name)
@@ -241,36 +226,20 @@ func (r *remote) cut(name string) error {
 }
 
 func (r *remote) bgEnds(secs, code int) error {
-	if r.bg == nil {
-		return errors.New("no background command")
+	if _, err := r.bg.running(); err != nil {
+		return err
 	}
-	var err error
-	select {
-	case err = <-r.bgDone:
-	case <-time.After(time.Duration(secs) * time.Second):
-		r.killBackground()
-		return fmt.Errorf("%q still running after %ds", r.bgLine, secs)
-	}
-	r.w.Cmdline, r.w.Stdout, r.w.Stderr, r.w.ExitCode = r.bgLine, r.bgOut.String(), r.bgErr.String(), 0
-	r.bg = nil
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		r.w.ExitCode = exitErr.ExitCode()
-	} else if err != nil {
+	ended, err := r.bg.wait(r.w, time.Duration(secs)*time.Second)
+	switch {
+	case !ended:
+		return fmt.Errorf("%q still running after %ds", r.bg.line, secs)
+	case err != nil:
 		return err
 	}
 	if r.w.ExitCode != code {
 		return fmt.Errorf("exit code %d, want %d\n%s", r.w.ExitCode, code, r.w.Last())
 	}
 	return nil
-}
-
-func (r *remote) killBackground() {
-	if r.bg != nil {
-		_ = r.bg.Process.Kill()
-		<-r.bgDone
-		r.bg = nil
-	}
 }
 
 // workerIDs lists the workers the pool's hive knows about.
