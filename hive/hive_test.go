@@ -12,6 +12,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/hive/catalog/catalogschema"
 	"github.com/rbee-go/rbee/hive/hostinfo"
 )
 
@@ -40,7 +41,7 @@ func TestRegisterDefaults(t *testing.T) {
 	assert.Equal(t, m.ID, c.Models[0].ID)
 	raw, err := os.ReadFile(h.Catalog().Path())
 	require.NoError(t, err)
-	require.NoError(t, catalog.ValidateDocument(raw))
+	require.NoError(t, catalogschema.ValidateDocument(raw))
 }
 
 func TestRegisterRejects(t *testing.T) {

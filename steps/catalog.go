@@ -17,6 +17,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/hive/catalog/catalogschema"
 )
 
 // registerCatalogSteps: the model catalog as files on disk and as the CLIs show it.
@@ -174,7 +175,7 @@ func (w *World) catalogFileValid() error {
 	if err != nil {
 		return err
 	}
-	if err := catalog.ValidateDocument(raw); err != nil {
+	if err := catalogschema.ValidateDocument(raw); err != nil {
 		return fmt.Errorf("%s: %w", w.store().Path(), err)
 	}
 	return nil
@@ -185,7 +186,7 @@ func (w *World) backupListsExactly(list string) error {
 	if err != nil {
 		return err
 	}
-	if err := catalog.ValidateDocument(raw); err != nil {
+	if err := catalogschema.ValidateDocument(raw); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	c, err := catalog.Parse(raw)

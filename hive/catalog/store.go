@@ -174,9 +174,6 @@ func (s Store) Update(ctx context.Context, fn func(*Catalog) error) (*Catalog, e
 		return nil, fmt.Errorf("encode catalog: %w", err)
 	}
 	data = append(data, '\n')
-	if err := ValidateDocument(data); err != nil {
-		return nil, err
-	}
 	if old != nil {
 		if err := writeAtomic(s.BackupPath(), old); err != nil {
 			return nil, notWritable(s.Dir, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/hive/catalog/catalogschema"
 )
 
 func model(id string) catalog.Model {
@@ -30,7 +31,7 @@ func requireSchemaValid(t *testing.T, s catalog.Store) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(s.Path())
 	require.NoError(t, err)
-	require.NoError(t, catalog.ValidateDocument(raw))
+	require.NoError(t, catalogschema.ValidateDocument(raw))
 	return raw
 }
 
@@ -228,7 +229,7 @@ func TestExtraFieldsPreserved(t *testing.T) {
    "files":[{"name":"model.safetensors","size":2200119864,"sha256":"` + fmt.Sprintf("%064x", 1) + `","lfs":true}]}}]}`
 	s := catalog.Store{Dir: t.TempDir()}
 	require.NoError(t, os.WriteFile(s.Path(), []byte(seed), 0o644))
-	require.NoError(t, catalog.ValidateDocument([]byte(seed)))
+	require.NoError(t, catalogschema.ValidateDocument([]byte(seed)))
 
 	_, err := s.Update(context.Background(), add(model("other")))
 	require.NoError(t, err)
@@ -249,7 +250,7 @@ func TestExtraFieldsPreserved(t *testing.T) {
 
 func TestSchemaRejects(t *testing.T) {
 	ok := `{"version":"1.0","pool_id":"p","updated_at":"2025-10-09T12:00:00Z","models":[]}`
-	require.NoError(t, catalog.ValidateDocument([]byte(ok)))
+	require.NoError(t, catalogschema.ValidateDocument([]byte(ok)))
 	m := `{"id":%q,"name":"n","path":"/p","format":"safetensors","size_gb":0,"size_bytes":0,"architecture":"llama","downloaded":false,"backends":%s,"metadata":{"repo":%q}}`
 	doc := func(model string) string {
 		return `{"version":"1.0","pool_id":"p","updated_at":"2025-10-09T12:00:00Z","models":[` + model + `]}`
@@ -268,7 +269,7 @@ func TestSchemaRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := catalog.ValidateDocument([]byte(tt.doc))
+			err := catalogschema.ValidateDocument([]byte(tt.doc))
 			if tt.valid {
 				assert.NoError(t, err)
 			} else {

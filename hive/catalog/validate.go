@@ -25,6 +25,8 @@ const MaxIDLen = 64
 var (
 	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	repoPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	// the rules of catalog.schema.json that the types alone do not enforce
+	sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // ValidateID checks a model id against ^[a-z0-9][a-z0-9._-]{0,63}$. The id
@@ -104,6 +106,14 @@ func (m *Model) Validate() error {
 			return &Error{Code: CodeInvalidBackend, Msg: fmt.Sprintf("model %q: backend %q listed twice", m.ID, b)}
 		}
 		seen[b] = true
+	}
+	if m.SizeBytes < 0 || m.SizeGB < 0 {
+		return &Error{Code: CodeInvalidModel, Msg: fmt.Sprintf("model %q: negative size", m.ID)}
+	}
+	for _, f := range m.Metadata.Files {
+		if f.Name == "" || f.Size < 0 || (f.SHA256 != "" && !sha256Pattern.MatchString(f.SHA256)) {
+			return &Error{Code: CodeInvalidModel, Msg: fmt.Sprintf("model %q: file entry %q: needs a name, a size ≥ 0 and a lowercase hex sha256", m.ID, f.Name)}
+		}
 	}
 	return ValidateRepo(m.Metadata.Repo)
 }

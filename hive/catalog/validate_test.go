@@ -120,6 +120,17 @@ func TestModelValidate(t *testing.T) {
 		{"unknown backend", func(m *catalog.Model) { m.Backends = []catalog.Backend{"tpu"} }, catalog.CodeInvalidBackend},
 		{"dup backend", func(m *catalog.Model) { m.Backends = []catalog.Backend{"cpu", "cpu"} }, catalog.CodeInvalidBackend},
 		{"bad repo", func(m *catalog.Model) { m.Metadata.Repo = "x" }, catalog.CodeInvalidRepo},
+		// the rules catalog.schema.json adds, checked before every write
+		{"negative size", func(m *catalog.Model) { m.SizeBytes = -1 }, catalog.CodeInvalidModel},
+		{"negative size_gb", func(m *catalog.Model) { m.SizeGB = -0.5 }, catalog.CodeInvalidModel},
+		{"file ok", func(m *catalog.Model) {
+			m.Metadata.Files = []catalog.File{{Name: "a", Size: 1, SHA256: strings.Repeat("0f", 32)}}
+		}, ""},
+		{"file without name", func(m *catalog.Model) { m.Metadata.Files = []catalog.File{{Size: 1}} }, catalog.CodeInvalidModel},
+		{"file negative size", func(m *catalog.Model) { m.Metadata.Files = []catalog.File{{Name: "a", Size: -1}} }, catalog.CodeInvalidModel},
+		{"file bad sha256", func(m *catalog.Model) {
+			m.Metadata.Files = []catalog.File{{Name: "a", SHA256: strings.Repeat("0F", 32)}}
+		}, catalog.CodeInvalidModel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
