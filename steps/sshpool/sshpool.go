@@ -229,6 +229,9 @@ func (p *Pool) config(o Options) string {
 		"PrintLastLog no",
 		"MaxStartups 100:30:200",
 		"MaxSessions 100",
+		// a client cut off mid-command (netns tests) ends its session soon
+		"ClientAliveInterval 2",
+		"ClientAliveCountMax 3",
 		"LogLevel VERBOSE",
 		"SetEnv " + strings.Join(setenv, " "),
 		"",
@@ -282,6 +285,7 @@ func (p *Pool) kill() error {
 		<-p.done
 	}
 	p.cmd = nil
+	p.reapSessions()
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,4 +93,39 @@ func TestNetnsPoolCanBeCutAndRestored(t *testing.T) {
 	out, err = sshRun(t, p, key, "echo again")
 	require.NoError(t, err, out)
 	assert.Equal(t, "again\n", out)
+}
+
+// TestStopLeavesNoRemoteProcess: a remote command that detached (as a
+// spawned worker does) or whose client vanished is gone after Stop.
+func TestStopLeavesNoRemoteProcess(t *testing.T) {
+	key := sshpool.ClientKeyT(t)
+	p, err := sshpool.Start(context.Background(), sshpool.Options{Name: "r", Dir: t.TempDir(), ClientKey: key})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Stop() })
+	pidFile := filepath.Join(p.Home, "detached.pid")
+	out, err := sshRun(t, p, key, "setsid sh -c 'echo $$ > "+pidFile+"; exec sleep 300' </dev/null >/dev/null 2>&1 &")
+	require.NoError(t, err, out)
+	var pid int
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && pid > 0
+	}, 5*time.Second, 20*time.Millisecond)
+	require.NoError(t, syscall.Kill(pid, 0), "the detached process should run before Stop")
+
+	require.NoError(t, p.Stop())
+	require.Eventually(t, func() bool {
+		return syscall.Kill(pid, 0) != nil || isZombie(pid)
+	}, 5*time.Second, 20*time.Millisecond, "process %d outlived the pool", pid)
+}
+
+// isZombie: a killed process whose parent (init in a container) has not
+// reaped it yet is gone for our purpose.
+func isZombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] == "Z"
 }
