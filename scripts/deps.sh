@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the build and the tests: Go modules,
 # gotestsum (a go.mod tool), OpenSSH server (test pools), NumPy (the
-# independent reference forward pass) and curl (download benchmark reference).
+# independent reference forward pass), curl (download benchmark reference),
+# iproute2 (a namespaced test pool) and gcc (cgo kernels of the worker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+{ command -v ssh && command -v ssh-keygen; } >/dev/null 2>&1 || missing+=(openssh-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev) # cgo: the worker's SIMD kernels
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2) # network-namespace test pool (cp1_remote)
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
