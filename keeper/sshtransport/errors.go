@@ -21,6 +21,7 @@ const (
 	CodeLost           Code = "SSH_CONNECTION_LOST" // the connection died mid-command (keepalive)
 	CodeSession        Code = "SSH_SESSION"         // session could not start or ended without status
 	CodeHiveNotFound   Code = "HIVE_NOT_FOUND"      // remote command exited 127
+	CodeTunnel         Code = "SSH_TUNNEL"          // the pool could not connect to a forwarded address
 )
 
 // Sentinels for errors.Is.
@@ -35,6 +36,7 @@ var (
 	ErrLost           = &Error{Code: CodeLost}
 	ErrSession        = &Error{Code: CodeSession}
 	ErrHiveNotFound   = &Error{Code: CodeHiveNotFound}
+	ErrTunnel         = &Error{Code: CodeTunnel}
 )
 
 // Error is a transport failure: what (Code, Msg), where (Host, the
