@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -19,8 +20,33 @@ type Client struct {
 }
 
 // NewClient returns a client of the worker at baseURL.
-func NewClient(baseURL string) *Client {
-	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{}}
+func NewClient(baseURL string, opts ...ClientOption) *Client {
+	c := &Client{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// ClientOption configures NewClient.
+type ClientOption func(*Client)
+
+// WithHTTPClient makes the client send its requests with hc.
+func WithHTTPClient(hc *http.Client) ClientOption {
+	return func(c *Client) { c.HTTP = hc }
+}
+
+// DialFunc opens the connection to addr (HOST:PORT of the base URL), e.g.
+// through an SSH tunnel to the worker's pool.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// WithDialer makes the client connect with dial instead of the network
+// directly, and never through an HTTP proxy: the address is the worker's
+// own view of itself, meaningful only to dial.
+func WithDialer(dial DialFunc) ClientOption {
+	return func(c *Client) {
+		c.HTTP = &http.Client{Transport: &http.Transport{DialContext: dial}}
+	}
 }
 
 // StatusError is a non-200 answer. For a 400 with the protocol's error body,

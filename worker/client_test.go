@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,4 +143,43 @@ func TestStreamNextAfterTerminal(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	assert.Equal(t, []worker.EventType{worker.EventStarted, worker.EventToken, worker.EventToken, worker.EventEnd}, types)
+}
+
+// A custom dialer carries every request (the keeper's SSH tunnel), streams
+// included; the base URL's host is only what the dialer is asked for.
+func TestClientWithDialer(t *testing.T) {
+	srv := fakeWorker(t)
+	var mu sync.Mutex
+	var asked []string
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		asked = append(asked, addr)
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	c := worker.NewClient("http://worker.invalid:8000/", worker.WithDialer(dial))
+	h, err := c.Health(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, worker.StatusHealthy, h.Status)
+	evs, err := c.Run(context.Background(), worker.NewExecuteRequest("j", "hi", 2))
+	require.NoError(t, err)
+	assert.Equal(t, "Hello", worker.Text(evs))
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, asked)
+	assert.Equal(t, "worker.invalid:8000", asked[0])
+
+	direct := worker.NewClient("http://worker.invalid:8000")
+	_, err = direct.Health(context.Background())
+	require.Error(t, err, "without the dialer the name does not resolve")
+}
+
+func TestClientWithHTTPClient(t *testing.T) {
+	srv := fakeWorker(t)
+	hc := &http.Client{}
+	c := worker.NewClient(srv.URL, worker.WithHTTPClient(hc))
+	assert.Same(t, hc, c.HTTP)
+	_, err := c.Health(context.Background())
+	require.NoError(t, err)
 }
