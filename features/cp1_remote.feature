@@ -153,3 +153,24 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     Then the background command ends within 15 seconds with exit code 255
     And stderr contains "connection to island"
     And stderr contains "lost"
+
+  Scenario: infer reaches a worker on the pool's own loopback through SSH
+    Given an SSH pool "island" in its own network namespace
+    And the tiny model "tiny-llama" is registered and downloaded on pool "island"
+    And a free port "PORT"
+    When I run "rbee-keeper pool worker spawn cpu --model tiny-llama --port ${PORT} --host island --json"
+    Then the command succeeds
+    And the JSON at "uri" is "http://127.0.0.1:${PORT}"
+    When I run "rbee-keeper infer --worker 127.0.0.1:${PORT} --prompt Hello --max-tokens 4 --temperature 0"
+    Then the command fails with exit code 1
+    And stderr contains "cannot reach the worker"
+    When I run "rbee-keeper infer --host island --worker 127.0.0.1:${PORT} --prompt Hello --max-tokens 4 --temperature 0 --seed 42"
+    Then the command succeeds
+    And stdout contains "4 tokens"
+    When I run "rbee-keeper pool worker stop worker-cpu-0 --host island"
+    Then the command succeeds
+    And pool "island" has no worker left
+    When I run "rbee-keeper infer --host island --worker 127.0.0.1:${PORT} --prompt Hello --max-tokens 4"
+    Then the command fails with exit code 1
+    And stderr contains "island"
+    And stderr contains "could not connect to 127.0.0.1:${PORT}"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/worker"
 )
 
@@ -26,6 +27,9 @@ type InferRequest struct {
 	Temperature float64
 	Seed        *uint64
 	JobID       string // "" = a generated one
+	// Dial, when set, connects to Worker instead of the network (the
+	// pool's SSH tunnel: see Keeper.WorkerDial).
+	Dial worker.DialFunc
 }
 
 // InferResult summarises one generation.
@@ -63,7 +67,11 @@ func Infer(ctx context.Context, req InferRequest, onToken func(string)) (InferRe
 	er.Temperature, er.Seed = req.Temperature, req.Seed
 
 	start := time.Now()
-	stream, err := worker.NewClient(url).Execute(ctx, er)
+	var opts []worker.ClientOption
+	if req.Dial != nil {
+		opts = append(opts, worker.WithDialer(req.Dial))
+	}
+	stream, err := worker.NewClient(url, opts...).Execute(ctx, er)
 	if err != nil {
 		var se *worker.StatusError
 		if errors.As(err, &se) {
@@ -72,7 +80,7 @@ func Infer(ctx context.Context, req InferRequest, onToken func(string)) (InferRe
 		}
 		var ne net.Error
 		var oe *net.OpError
-		if errors.As(err, &oe) || errors.As(err, &ne) {
+		if errors.As(err, &oe) || errors.As(err, &ne) || errors.Is(err, sshtransport.ErrTunnel) {
 			return res, &Error{Code: CodeWorkerUnreachable, Host: req.Worker, Err: err,
 				Msg:  fmt.Sprintf("cannot reach the worker at %s: %v", url, err),
 				Hint: "is it running? see rbee-keeper pool worker list --host POOL"}

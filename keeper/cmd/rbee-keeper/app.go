@@ -113,7 +113,7 @@ func (a *app) parse(fs *pflag.FlagSet, c command, args []string, nargs int) (boo
 		return false, a.usageError(fmt.Sprintf("%s takes %d argument(s), got %d", c.name, nargs, fs.NArg()),
 			fmt.Sprintf("run 'rbee-keeper %s --help'", c.name))
 	}
-	if f := fs.Lookup("host"); f != nil && !f.Changed {
+	if f := fs.Lookup("host"); f != nil && !f.Changed && !c.optionalHost {
 		return false, a.usageError(c.name+": --host is required", "e.g. --host localhost, or a pool name from "+a.pools)
 	}
 	return true, 0

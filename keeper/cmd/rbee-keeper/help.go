@@ -13,6 +13,8 @@ type command struct {
 	summary string
 	example string
 	hive    bool // flags other than the keeper's go to the pool's rbee-hive
+	// optionalHost: the command defines its own single --host, not required
+	optionalHost bool
 }
 
 func specStatus() command {
@@ -89,9 +91,13 @@ func specPreflight() command {
 }
 
 func specInfer() command {
-	return command{name: "infer", args: "--worker HOST:PORT --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]",
-		summary: "Send a prompt to a worker and print tokens as they arrive, then tokens, ms, tokens/s and the stop reason.",
-		example: "rbee-keeper infer --worker workstation:8000 --prompt 'Why is the sky blue?' --max-tokens 50"}
+	return command{name: "infer", args: "--worker HOST:PORT [--host POOL] --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]",
+		summary: "Send a prompt to a worker and print tokens as they arrive, then tokens, ms, tokens/s and the stop reason.\n" +
+			"With --host, HOST:PORT is dialled from that pool through its SSH connection: workers listen\n" +
+			"on the pool's own 127.0.0.1 and are never exposed on the network.",
+		example: "rbee-keeper infer --worker 127.0.0.1:8000 --host mac --prompt 'Why is the sky blue?' --max-tokens 50\n" +
+			"rbee-keeper infer --worker 127.0.0.1:8000 --prompt Hello   # a worker on this machine",
+		optionalHost: true}
 }
 
 // topHelp lists every command.

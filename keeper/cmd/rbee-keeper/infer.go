@@ -14,6 +14,7 @@ func (a *app) infer(args []string) int {
 	fs := a.flags(c, nil)
 	var req keeper.InferRequest
 	fs.StringVar(&req.Worker, "worker", "", "the worker, HOST:PORT (required)")
+	host := fs.String("host", "", "the worker's pool: dial HOST:PORT from that pool through SSH (a pool name or [user@]host[:port])")
 	fs.StringVar(&req.Prompt, "prompt", "", "the prompt (required)")
 	fs.IntVar(&req.MaxTokens, "max-tokens", 100, "most tokens to generate")
 	fs.Float64Var(&req.Temperature, "temperature", worker.DefaultTemperature, "sampling temperature; 0 = greedy")
@@ -34,6 +35,17 @@ func (a *app) infer(args []string) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	if *host != "" {
+		k, err := a.keeper()
+		if err != nil {
+			return a.fail(err)
+		}
+		defer func() { _ = k.Close() }()
+		if req.Dial, err = k.WorkerDial(ctx, *host); err != nil {
+			a.fail(err)
+			return keeper.ExitTransport
+		}
+	}
 	var onToken func(string)
 	if !a.json {
 		onToken = func(t string) { fmt.Fprint(a.stdout, t) }
