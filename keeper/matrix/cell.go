@@ -111,7 +111,11 @@ func (r *cell) run(ctx context.Context) error {
 	if err := r.timed("spawn", func() (err error) { res, err = r.spawn(ctx); return err }); err != nil {
 		return err
 	}
-	client := worker.NewClient(r.p.workerURL(res.URI))
+	client, err := r.p.workerClient(ctx, res.URI)
+	if err != nil {
+		return step("ready", err)
+	}
+	defer client.HTTP.CloseIdleConnections() // over SSH: channels of the shared connection
 	if err := r.timed("ready", func() error { return ready(ctx, client) }); err != nil {
 		return err
 	}

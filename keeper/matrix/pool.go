@@ -17,6 +17,7 @@ import (
 	"github.com/rbee-go/rbee/steps/harness"
 	"github.com/rbee-go/rbee/steps/sshpool"
 	"github.com/rbee-go/rbee/testflags"
+	"github.com/rbee-go/rbee/worker"
 )
 
 // PoolSpec is one pool of the run with the backends to test on it (the
@@ -72,9 +73,10 @@ type Pool struct {
 	host string // the keeper --host value
 	// onThisMachine: worker pids can be checked here and ports picked here.
 	onThisMachine bool
-	// workerHost replaces the loopback host of worker URIs (remote pools
-	// report http://127.0.0.1:PORT, reachable only on the pool itself).
-	workerHost string
+	// direct: workers are reached straight from here (a pool on this
+	// machine without SSH); otherwise through the pool's SSH connection,
+	// dialling the uri the worker reports (its own loopback) from the pool.
+	direct bool
 	// tempHome: the pool's RBEE_HOME belongs to this run, so every worker
 	// found there at the end is ours to stop.
 	tempHome bool
@@ -109,7 +111,7 @@ func openPool(ctx context.Context, spec PoolSpec, env poolEnv) (*Pool, error) {
 
 // openLocal runs the freshly built rbee-hive on this machine.
 func (p *Pool) openLocal(env poolEnv) error {
-	p.Kind, p.onThisMachine = "localhost", true
+	p.Kind, p.onThisMachine, p.direct = "localhost", true, true
 	bins, err := env.bins()
 	if err != nil {
 		return err
@@ -196,14 +198,13 @@ func (p *Pool) openRemote(env poolEnv) error {
 		return err
 	}
 	if t.Local {
-		p.onThisMachine = true
+		p.onThisMachine, p.direct = true, true
 		return nil
 	}
 	st, err := opts.Resolve(sshtransport.Destination{Name: t.Spec, Host: t.Host, Port: t.Port, User: t.User, IdentityFile: t.IdentityFile})
 	if err != nil {
 		return err
 	}
-	p.workerHost = st.HostName
 	if u, err := url.Parse(env.hub); err == nil && isLoopback(u.Hostname()) && !isLoopback(st.HostName) {
 		return fmt.Errorf("the hub %s is on this machine's loopback, which %s cannot reach\n"+
 			"hint: pass -hub=http://HOST:PORT of a mirror the pool reaches (rbee-tinymodel --all DIR; rbee-hive hub serve DIR --addr 0.0.0.0:8088)",
@@ -247,19 +248,18 @@ func environ(vars map[string]string) []string {
 	return env
 }
 
-// workerURL is the URL the operator's machine reaches a worker at.
-func (p *Pool) workerURL(uri string) string {
-	if p.workerHost == "" {
-		return uri
+// workerClient is the client of a worker the pool reported at uri. Over
+// SSH the worker's own (loopback) uri is dialled from the pool through the
+// pool's connection: workers never listen on the network.
+func (p *Pool) workerClient(ctx context.Context, uri string) (*worker.Client, error) {
+	if p.direct {
+		return worker.NewClient(uri), nil
 	}
-	u, err := url.Parse(uri)
+	dial, err := p.k.WorkerDial(ctx, p.host)
 	if err != nil {
-		return uri
+		return nil, err
 	}
-	if h := u.Hostname(); isLoopback(h) || h == "0.0.0.0" {
-		u.Host = net.JoinHostPort(p.workerHost, u.Port())
-	}
-	return u.String()
+	return worker.NewClient(uri, worker.WithDialer(dial)), nil
 }
 
 // freePort asks the kernel for a free loopback port: pools on this machine

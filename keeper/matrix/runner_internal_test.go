@@ -39,10 +39,3 @@ func TestSortFollowsTheFlags(t *testing.T) {
 	}
 	assert.Equal(t, []string{"b/cpu/m2", "b/cpu/m1", "a/cuda/m2", "a/cuda/m1", "a/cpu/m2", "a/cpu/m1"}, got)
 }
-
-func TestWorkerURL(t *testing.T) {
-	remote := &Pool{workerHost: "workstation.home.arpa"}
-	assert.Equal(t, "http://workstation.home.arpa:8000", remote.workerURL("http://127.0.0.1:8000"))
-	assert.Equal(t, "http://10.0.0.5:8001", remote.workerURL("http://10.0.0.5:8001"), "a routable address stays")
-	assert.Equal(t, "http://127.0.0.1:8000", (&Pool{}).workerURL("http://127.0.0.1:8000"), "pools on this machine")
-}

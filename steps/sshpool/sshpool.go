@@ -65,6 +65,9 @@ type Pool struct {
 	HostKey    *Key
 	KnownHosts string // known_hosts file holding this pool's host key
 	Log        string // sshd's log file
+	// Gateway (Netns only) is this machine's address on the pool's link:
+	// a test server the pool must reach listens there.
+	Gateway string
 
 	cmd  *exec.Cmd
 	ns   *netns
@@ -129,7 +132,7 @@ func Start(ctx context.Context, o Options) (*Pool, error) {
 		if p.ns, err = newNetns(ctx); err != nil {
 			return nil, err
 		}
-		p.Host = p.ns.inner
+		p.Host, p.Gateway = p.ns.inner, p.ns.outer
 	}
 	// a free port can be taken between probe and bind: retry a few times
 	for attempt := 0; attempt < 5; attempt++ {

@@ -83,6 +83,8 @@ func TestNetnsPoolCanBeCutAndRestored(t *testing.T) {
 	key := sshpool.ClientKeyT(t)
 	p := sshpool.StartT(t, sshpool.Options{Name: "ns", ClientKey: key, Netns: true})
 	assert.True(t, strings.HasPrefix(p.Host, "169.254."), p.Host)
+	assert.True(t, strings.HasPrefix(p.Gateway, "169.254."), p.Gateway)
+	assert.NotEqual(t, p.Host, p.Gateway)
 	out, err := sshRun(t, p, key, "echo up")
 	require.NoError(t, err, out)
 
