@@ -177,33 +177,43 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 	body := &watchedReader{r: io.LimitReader(resp.Body, e.Size-off+1), dog: watchdog, d: c.stallTimeout}
 	pipe := c.newHashPipe(v)
 	defer pipe.finish() // the verifier is complete once transfer returns
-	for {
-		// One Read per chunk: a chunk is what the socket has (up to the
-		// buffer size); ReadFull would route short tails through bufio.
+	for done := false; !done; {
+		// Fill a whole chunk before handing it to the hasher: one handoff
+		// per chunk, not per socket read. Each read is written at once, in
+		// pieces (see writeSize), while it is still in the CPU cache.
 		b := pipe.next()
-		n, rerr := body.Read(*b)
-		if n == 0 {
+		filled := 0
+		for filled < len(*b) {
+			// One Read per piece: ReadFull would route short tails through bufio.
+			n, rerr := body.Read((*b)[filled:min(len(*b), filled+readSize)])
+			if n > 0 {
+				if off+int64(n) > e.Size {
+					pipe.release(b)
+					f.Truncate(0)
+					return moved, off, fmt.Errorf("%s: server sent more than %d bytes: %w", e.Path, e.Size, ErrSizeMismatch)
+				}
+				if err := writeSmall(f, (*b)[filled:filled+n]); err != nil {
+					pipe.release(b)
+					return moved, off, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
+				}
+				filled += n
+				off += int64(n)
+				moved += int64(n)
+				c.progress.Advance(e.Path, int64(n))
+			}
+			if rerr == io.EOF {
+				done = true
+				break
+			}
+			if rerr != nil {
+				pipe.submit(b, filled) // hash what was written, so a resume's hash matches the file
+				return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, rerr))
+			}
+		}
+		if filled == 0 {
 			pipe.release(b)
 		} else {
-			if off+int64(n) > e.Size {
-				pipe.release(b)
-				f.Truncate(0)
-				return moved, off, fmt.Errorf("%s: server sent more than %d bytes: %w", e.Path, e.Size, ErrSizeMismatch)
-			}
-			if err := writeSmall(f, (*b)[:n]); err != nil {
-				pipe.release(b)
-				return moved, off, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + f.Name(), Err: err}
-			}
-			pipe.submit(b, n)
-			off += int64(n)
-			moved += int64(n)
-			c.progress.Advance(e.Path, int64(n))
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, rerr))
+			pipe.submit(b, filled)
 		}
 	}
 	if off != e.Size {
@@ -216,6 +226,10 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 // 6.18/ext4: 1 MiB writes cost 2-5x the CPU per byte of 16 KiB writes (the
 // kernel allocates large folios for big writes), 16 KiB matches curl.
 const writeSize = 16 << 10
+
+// readSize caps one socket read: a read is written before the next one, so it
+// should fit in the CPU cache (chunks, the hasher's unit, are bigger).
+const readSize = 128 << 10
 
 func writeSmall(f *os.File, b []byte) error {
 	for len(b) > 0 {

@@ -18,8 +18,8 @@ type chunk struct {
 }
 
 // pipeDepth chunks are in flight per file: enough to ride out scheduling
-// jitter, few enough that a chunk is still in the CPU cache when hashed.
-const pipeDepth = 8
+// jitter (4 × 512 KiB by default), few enough that memory stays small.
+const pipeDepth = 4
 
 func (c *Client) newHashPipe(v *verifier) *hashPipe {
 	p := &hashPipe{c: c, v: v, free: make(chan *[]byte, pipeDepth), work: make(chan chunk, pipeDepth), done: make(chan struct{})}
