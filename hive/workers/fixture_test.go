@@ -3,6 +3,7 @@ package workers_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -129,12 +130,22 @@ func (f *fixture) requireNoRecord(t *testing.T, id string) {
 }
 
 // freePort is a port nothing listens on right now.
+// It is drawn below the kernel's ephemeral range (32768+ on Linux): a port
+// the kernel hands out for ":0" or an outgoing connection of a test running
+// in parallel could be taken again between this check and the worker's bind.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
+	}
+	t.Fatal("no free port in 20000-31999")
+	return 0
 }
 
 // spawn asks for the cpu worker of "tiny" on a free port.
