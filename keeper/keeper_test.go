@@ -17,7 +17,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/keeper"
-	"github.com/rbee-go/rbee/steps/harness"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
 )
 
 // fakeHive writes a script standing in for rbee-hive; it logs its arguments

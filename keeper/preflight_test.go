@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/keeper"
-	"github.com/rbee-go/rbee/steps/harness"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
 )
 
 func TestPreflight(t *testing.T) {

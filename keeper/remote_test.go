@@ -13,8 +13,8 @@ import (
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/harness"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // TestOverSSH runs the keeper's typed results, preflight and pool git

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 	"github.com/rbee-go/rbee/worker"
 )
 

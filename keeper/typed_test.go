@@ -15,8 +15,8 @@ import (
 	"github.com/rbee-go/rbee/hive/hubmirror"
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/harness"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // TestTypedCallsOverOneSSHConnection drives the typed API against a real

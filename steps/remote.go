@@ -13,7 +13,7 @@ import (
 	"github.com/cucumber/godog"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // remote is the state of the SSH features: real sshd pools on loopback (or

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 func (r *remote) hostile() string { return "x'; touch " + r.marker + "; echo '" }

@@ -1,6 +1,6 @@
 // Package steps holds the godog step definitions of the acceptance features
 // and the per-scenario World they share. Steps run the built binaries
-// (steps/harness) as an operator would: real processes, a temporary
+// (internal/testbed/harness) as an operator would: real processes, a temporary
 // RBEE_HOME and HOME per scenario, output and exit codes captured.
 package steps
 
@@ -18,7 +18,7 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/google/shlex"
 
-	"github.com/rbee-go/rbee/steps/harness"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
 )
 
 // InitializeScenario is godog's ScenarioInitializer: godog calls it once per

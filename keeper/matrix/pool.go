@@ -14,8 +14,8 @@ import (
 
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/harness"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 	"github.com/rbee-go/rbee/testflags"
 	"github.com/rbee-go/rbee/worker"
 )

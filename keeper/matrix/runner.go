@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/rbee-go/rbee/hive/hubmirror"
-	"github.com/rbee-go/rbee/steps/harness"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // Config is one matrix run (the -pools, -models, -hub, -cell-timeout flags).

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rbee-go/rbee/steps/harness"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/testflags"
 )
 

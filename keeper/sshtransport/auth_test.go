@@ -19,7 +19,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // serveAgent runs an in-process ssh-agent holding keys on a unix socket.

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rbee-go/rbee/steps/harness"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // benchEnv is four loopback sshd pools with the built binaries, a pools

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/steps/sshpool"
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 )
 
 // A pool cut off mid-command (its own network namespace, link down): the

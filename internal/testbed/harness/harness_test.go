@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rbee-go/rbee/steps/harness"
+	"github.com/rbee-go/rbee/internal/testbed/harness"
 )
 
 func TestBuild(t *testing.T) {
