@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/hive/catalog"
-	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/keeper"
 )
 
 // fakeHive writes a script standing in for rbee-hive; it logs its arguments

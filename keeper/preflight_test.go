@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/keeper"
 )
 
 func TestPreflight(t *testing.T) {

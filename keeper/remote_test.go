@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/hive/catalog"
-	"github.com/rbee-go/rbee/keeper"
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // TestOverSSH runs the keeper's typed results, preflight and pool git

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 	"github.com/rbee-go/rbee/keeper"
 	"github.com/rbee-go/rbee/keeper/sshtransport"
-	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 	"github.com/rbee-go/rbee/worker"
 )
 

@@ -13,10 +13,10 @@ import (
 	"github.com/rbee-go/rbee/hive"
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/hive/hubmirror"
-	"github.com/rbee-go/rbee/keeper"
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // TestTypedCallsOverOneSSHConnection drives the typed API against a real

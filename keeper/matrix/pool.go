@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rbee-go/rbee/keeper"
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/testflags"
 	"github.com/rbee-go/rbee/worker"
 )

@@ -15,9 +15,9 @@ import (
 
 	"github.com/rbee-go/rbee/hive/hubmirror"
 	"github.com/rbee-go/rbee/hive/workers"
-	"github.com/rbee-go/rbee/keeper/matrix"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper/matrix"
 	"github.com/rbee-go/rbee/worker"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )

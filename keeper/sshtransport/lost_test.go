@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // A pool cut off mid-command (its own network namespace, link down): the

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // fakeHive is a stand-in rbee-hive: prints its argv one per line, then

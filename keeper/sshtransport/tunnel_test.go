@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rbee-go/rbee/keeper/sshtransport"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // An HTTP server on the pool's loopback answers through the tunnel, also
