@@ -62,7 +62,7 @@ type cell struct {
 // is stopped whatever happens, also when ctx is cancelled.
 func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout time.Duration) Cell {
 	start := time.Now()
-	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny}
+	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny, CI: m.CI}
 	r := &cell{p: p, backend: backend, m: m, c: &c}
 	if err := ctx.Err(); err != nil {
 		c.Status, c.Reason = Fail, fmt.Sprintf("not run: the matrix was interrupted (%v)", err)

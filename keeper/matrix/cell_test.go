@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/keeper/matrix"
+	"github.com/rbee-go/rbee/worker/realmodel"
 )
 
 // setupLocal sets up a run of one tiny model on localhost with the real
@@ -46,6 +47,20 @@ func TestCellPasses(t *testing.T) {
 	again := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
 	require.Equal(t, matrix.Pass, again.Status, "a second run reuses the registered, downloaded model: %s", again.Reason)
 	assert.Equal(t, c.Text, again.Text, "same request, same seed, same output across workers")
+}
+
+// The real trained stories260K passes only on llama2.c's published text.
+func TestCellStories(t *testing.T) {
+	r := setupLocal(t, matrix.SetStories)
+	for _, m := range r.Models {
+		t.Run(m.ID, func(t *testing.T) {
+			c := r.Pools[0].RunCell(context.Background(), "cpu", m, time.Minute)
+			require.Equal(t, matrix.Pass, c.Status, c.Reason)
+			assert.Equal(t, realmodel.Continuation(), c.Text)
+			assert.Equal(t, realmodel.PromptText, c.Prompt+c.Text)
+			assert.Equal(t, matrix.SectionCI, c.Section())
+		})
+	}
 }
 
 func TestCellSkipsAMissingBackend(t *testing.T) {

@@ -65,7 +65,8 @@ func TestResolveModels(t *testing.T) {
 		tiny    bool
 		wantErr string
 	}{
-		{in: "tiny", want: []string{"tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral"}, tiny: true},
+		{in: "tiny", want: []string{"stories260k", "tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral"}, tiny: true},
+		{in: "stories", want: []string{"stories260k"}},
 		{in: "seed", want: []string{"tinyllama", "qwen-0.5b", "phi3", "mistral"}},
 		{in: "qwen-0.5b, phi3,qwen-0.5b", want: []string{"qwen-0.5b", "phi3"}},
 		{in: "tiny-qwen2", want: []string{"tiny-qwen2"}, tiny: true},
@@ -82,7 +83,8 @@ func TestResolveModels(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, ids(got))
 			for _, m := range got {
-				assert.Equal(t, tt.tiny, m.Tiny, m.ID)
+				assert.Equal(t, tt.tiny && !m.CI, m.Tiny, m.ID)
+				assert.Equal(t, m.CI, m.Reference != nil, "a CI model is checked against its reference: %s", m.ID)
 				assert.NotEmpty(t, m.Repo)
 				assert.Contains(t, []string{"llama", "qwen", "phi", "mistral"}, m.Architecture)
 			}

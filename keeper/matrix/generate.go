@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rbee-go/rbee/worker"
+	"github.com/rbee-go/rbee/worker/realmodel"
 )
 
 // generation is one /execute call as the cell saw it.
@@ -29,7 +30,7 @@ type generation struct {
 func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 	var gens [2]generation
 	for i := range gens {
-		g, err := generate(ctx, client, fmt.Sprintf("matrix-%s-%s-%d", r.p.Name, r.m.ID, i+1))
+		g, err := generate(ctx, client, r.m.request(fmt.Sprintf("matrix-%s-%s-%d", r.p.Name, r.m.ID, i+1)))
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -44,17 +45,43 @@ func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 			strings.Join(gens[0].tokens, ""), strings.Join(gens[1].tokens, ""))
 	}
 	r.c.Tokens = len(gens[0].tokens)
-	r.c.Text = strings.Join(gens[0].tokens, "")
+	r.c.Prompt, r.c.Text = r.m.request("").Prompt, strings.Join(gens[0].tokens, "")
+	if err := r.m.Reference.check(r.c.Text); err != nil {
+		return err
+	}
 	r.c.FirstTokenMs = gens[0].firstToken.Milliseconds()
 	r.c.DecodeTokS = gens[1].decode // the warm run
 	return nil
 }
 
-// generate streams one request through the conformance checker.
-func generate(ctx context.Context, client *worker.Client, jobID string) (generation, error) {
-	var g generation
-	req := worker.NewExecuteRequest(jobID, Prompt, MaxTokens)
+// request is the cell's greedy request: the model's reference prompt, or
+// the common one.
+func (m Model) request(jobID string) worker.ExecuteRequest {
+	prompt, n := Prompt, MaxTokens
+	if m.Reference != nil {
+		prompt, n = m.Reference.Prompt, m.Reference.MaxTokens
+	}
+	req := worker.NewExecuteRequest(jobID, prompt, n)
 	req.Temperature, req.Seed = 0, worker.Seed(Seed)
+	return req
+}
+
+// check fails unless text is exactly the reference (nil: no reference),
+// saying where it first differs.
+func (ref *Reference) check(text string) error {
+	if ref == nil {
+		return nil
+	}
+	if d := realmodel.Diff(text, ref.Text); d != "" {
+		return fmt.Errorf("not %s: %s", ref.Source, d)
+	}
+	return nil
+}
+
+// generate streams one request through the conformance checker.
+func generate(ctx context.Context, client *worker.Client, req worker.ExecuteRequest) (generation, error) {
+	var g generation
+	jobID := req.JobID
 	start := time.Now()
 	st, err := client.Execute(ctx, req)
 	if err != nil {

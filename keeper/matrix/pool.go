@@ -92,7 +92,7 @@ type poolEnv struct {
 	workDir string
 	hub     string // HF_ENDPOINT for the pool's hive
 	passHub bool   // pass hub to non-harness pools (it was chosen by the run, not the pool's default)
-	tiny    bool   // only tiny models: localhost gets a private home
+	tiny    bool   // only tiny and CI test models: localhost gets a private home
 	bins    func() (*harness.Bins, error)
 	key     func() (*sshpool.Key, error)
 }

@@ -29,6 +29,7 @@ type Cell struct {
 	Repo         string  `json:"repo"`
 	Architecture string  `json:"architecture"`
 	Tiny         bool    `json:"tiny"`
+	CI           bool    `json:"ci,omitempty"` // the real trained model of CI runs (stories260K)
 	Status       Status  `json:"status"`
 	Reason       string  `json:"reason,omitempty"`
 	ModelBytes   int64   `json:"model_bytes"`
@@ -36,6 +37,7 @@ type Cell struct {
 	FirstTokenMs int64   `json:"first_token_ms"`
 	DecodeTokS   float64 `json:"decode_tokens_per_s"`
 	Tokens       int     `json:"tokens"`
+	Prompt       string  `json:"prompt,omitempty"` // the request's prompt (Text continues it)
 	Text         string  `json:"text,omitempty"`
 	WallMs       int64   `json:"wall_ms"`
 	// OverheadMs is the wall time not spent loading the model or generating:

@@ -63,12 +63,12 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, Models: models}
-	tiny, nReal := countTiny(models)
+	tiny, nReal := countEmbedded(models)
 	switch {
 	case cfg.Hub != "":
 		r.HubURL = strings.TrimRight(cfg.Hub, "/")
 	case nReal == 0:
-		cfg.Log.Info("matrix: generating the tiny models for the embedded hub mirror")
+		cfg.Log.Info("matrix: writing the tiny and stories models for the embedded hub mirror")
 		if r.Embedded, err = embeddedHub(cfg.WorkDir); err != nil {
 			return nil, err
 		}
@@ -76,7 +76,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	case tiny == 0:
 		r.HubURL = RealHub
 	default:
-		return nil, errors.New("-models mixes tiny and real models: pass -hub=URL of one mirror serving both (the tiny ones are served by an embedded mirror only when all models are tiny)")
+		return nil, errors.New("-models mixes tiny (or stories) and real models: pass -hub=URL of one mirror serving both (the embedded mirror serves the tiny and stories models only when no other model is asked for)")
 	}
 	if err := CheckHub(ctx, r.HubURL, models[0].Repo); err != nil {
 		r.Close()
@@ -122,15 +122,17 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-func countTiny(ms []Model) (tiny, nReal int) {
+// countEmbedded counts the models the embedded mirror serves (tiny and CI
+// models) and the others.
+func countEmbedded(ms []Model) (embedded, nReal int) {
 	for _, m := range ms {
-		if m.Tiny {
-			tiny++
+		if m.Tiny || m.CI {
+			embedded++
 		} else {
 			nReal++
 		}
 	}
-	return tiny, nReal
+	return embedded, nReal
 }
 
 // CellTimeout is the per-cell deadline of the run.
