@@ -36,7 +36,8 @@ func (w weights) addQwenBiases(s spec, seed uint64) {
 // A GGUF file of each architecture (llama.cpp's tensor names and layouts:
 // llama's q/k rows unpermuted, phi3 fused, qwen2 biases and no output
 // tensor) gives the logits of the same weights as a safetensors model; a
-// Q8_0 file gives those of its dequantized weights. Flipping the RoPE mode
+// quantized file (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) gives those of its
+// dequantized weights. Flipping the RoPE mode
 // breaks each.
 func TestGGUFArchitectures(t *testing.T) {
 	for _, c := range []struct {
@@ -52,9 +53,15 @@ func TestGGUFArchitectures(t *testing.T) {
 		{"llama-Q8_0", engine.ArchLlama, quant.Q8_0, nil},
 		{"phi3-Q8_0", engine.ArchPhi3, quant.Q8_0, map[string]any{"phi3.attention.sliding_window": uint32(5)}},
 		{"qwen2-Q4_0", engine.ArchQwen2, quant.Q4_0, nil},
+		{"llama-Q4_K", engine.ArchLlama, quant.Q4_K, nil}, // k-quants: rows of 256 (hidden and intermediate 256 below)
+		{"mistral-Q6_K", engine.ArchMistral, quant.Q6_K, map[string]any{"llama.rope.freq_base": float32(1e6)}},
+		{"phi3-Q5_K", engine.ArchPhi3, quant.Q5_K, map[string]any{"phi3.attention.sliding_window": uint32(5)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := spec{arch: c.arch, vocab: 97, hidden: 64, inter: 96, layers: 2, heads: 4, kvHeads: 2, maxPos: 64}
+			if c.typ.BlockSize() == quant.QK_K {
+				s.hidden, s.inter = 256, 256
+			}
 			w := randomWeights(s, 31)
 			if theta, ok := c.meta[ggufArchOf[c.arch]+".rope.freq_base"]; ok {
 				s.extra = map[string]any{"rope_theta": float64(theta.(float32))}
