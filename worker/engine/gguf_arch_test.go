@@ -145,6 +145,10 @@ func TestGGUFErrors(t *testing.T) {
 			noQ[k] = v
 		}
 	}
+	withRopeFreqs := weights{"rope_freqs.weight": {[]int{8}, make([]float32, 8)}}
+	for k, v := range w {
+		withRopeFreqs[k] = v
+	}
 	for _, c := range []struct {
 		name string
 		w    weights
@@ -160,6 +164,7 @@ func TestGGUFErrors(t *testing.T) {
 		{"wrong key type", w, map[string]any{"llama.block_count": "two"}, engine.ErrBadConfig, "llama.block_count"},
 		{"missing tensor", noQ, nil, engine.ErrMissingTensor, "blk.1.attn_q.weight"},
 		{"heads", w, map[string]any{"llama.attention.head_count_kv": uint32(3)}, engine.ErrBadConfig, "llama.attention.head_count_kv 3"},
+		{"rope freqs", withRopeFreqs, nil, engine.ErrUnsupported, "tensor rope_freqs.weight"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, path := writeGGUF(t, s, c.w, quant.F32, c.meta)

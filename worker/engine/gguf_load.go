@@ -56,8 +56,12 @@ func GGUFConfig(f GGUFFile) (Config, error) {
 	if c.Architecture == ArchLlama {
 		c.QKVBias, c.OBias = has("blk.0.attn_q.bias"), has("blk.0.attn_output.bias")
 	}
-	if has("rope_factors_long.weight") || has("rope_factors_short.weight") {
-		return Config{}, fmt.Errorf("%w: rope_factors tensors (LongRoPE, e.g. Phi-3 128k; use the 4k variants)", ErrUnsupported)
+	// Per-frequency RoPE factors change every rotation; refused rather than ignored.
+	for name, what := range map[string]string{"rope_factors_long.weight": "LongRoPE, e.g. Phi-3 128k; use the 4k variants",
+		"rope_factors_short.weight": "LongRoPE, e.g. Phi-3 128k; use the 4k variants", "rope_freqs.weight": "Llama 3.1-style RoPE scaling"} {
+		if has(name) {
+			return Config{}, fmt.Errorf("%w: tensor %s (%s)", ErrUnsupported, name, what)
+		}
 	}
 	// Special ids outside the vocabulary (0xFFFFFFFF = none) are ignored,
 	// as llama.cpp does.
