@@ -59,6 +59,21 @@ func TestCellStories(t *testing.T) {
 			assert.Equal(t, realmodel.Continuation(), c.Text)
 			assert.Equal(t, realmodel.PromptText, c.Prompt+c.Text)
 			assert.Equal(t, matrix.SectionCI, c.Section())
+
+			k, host := r.Pools[0].Keeper()
+			cat, err := k.Catalog(context.Background(), host)
+			require.NoError(t, err)
+			e := cat.Find(m.ID)
+			require.NotNil(t, e)
+			if m.ID == realmodel.GGUFID {
+				assert.Equal(t, "gguf", e.Format)
+				assert.Equal(t, realmodel.GGUFFile, filepath.Base(e.Path), "the worker got the .gguf file")
+			} else {
+				assert.Equal(t, "safetensors", e.Format)
+			}
+			st, err := os.Stat(e.Path)
+			require.NoError(t, err)
+			assert.Equal(t, m.ID == realmodel.GGUFID, !st.IsDir())
 		})
 	}
 }

@@ -65,8 +65,8 @@ func TestResolveModels(t *testing.T) {
 		tiny    bool
 		wantErr string
 	}{
-		{in: "tiny", want: []string{"stories260k", "tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral"}, tiny: true},
-		{in: "stories", want: []string{"stories260k"}},
+		{in: "tiny", want: []string{"stories260k", "stories260k-gguf", "tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral"}, tiny: true},
+		{in: "stories", want: []string{"stories260k", "stories260k-gguf"}},
 		{in: "seed", want: []string{"tinyllama", "qwen-0.5b", "phi3", "mistral"}},
 		{in: "qwen-0.5b, phi3,qwen-0.5b", want: []string{"qwen-0.5b", "phi3"}},
 		{in: "tiny-qwen2", want: []string{"tiny-qwen2"}, tiny: true},

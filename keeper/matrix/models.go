@@ -57,13 +57,15 @@ func SeedModels() []Model {
 	}
 }
 
-// StoriesModels are stories260K (worker/realmodel) as the HF safetensors
-// folder; their cells pass only on llama2.c's published greedy text.
+// StoriesModels are stories260K (worker/realmodel) in both formats, the HF
+// safetensors folder and the GGUF file; their cells pass only on llama2.c's
+// published greedy text.
 func StoriesModels() []Model {
 	ref := &Reference{Prompt: realmodel.Prompt, MaxTokens: realmodel.PromptTokens, Text: realmodel.Continuation(),
 		Source: "the published text"}
 	return []Model{
 		{ID: realmodel.HFID, Name: "stories260K (HF safetensors)", Repo: realmodel.HFRepo, Architecture: "llama", CI: true, Reference: ref},
+		{ID: realmodel.GGUFID, Name: "stories260K (GGUF, F32)", Repo: realmodel.GGUFRepo, Architecture: "llama", Include: []string{"*.gguf"}, CI: true, Reference: ref},
 	}
 }
 

@@ -79,8 +79,9 @@ func RenderSection(r Run, sec Section) string {
 		b.WriteString("they prove the pipeline and the worker's architectures, not the quality of any real model.\n\n")
 	case SectionCI:
 		b.WriteString("**stories260K** is a real trained Llama model (Karpathy's llama2.c TinyStories model, 260K parameters, MIT;\n")
-		b.WriteString("`testdata/realmodel/stories260K`), run in every CI matrix run from the embedded mirror. Its cells pass only\n")
-		b.WriteString("when the greedy text equals llama2.c's published output exactly, not merely when two runs agree.\n\n")
+		b.WriteString("`testdata/realmodel/stories260K`), run in every CI matrix run from the embedded mirror in both formats: the\n")
+		b.WriteString("HF safetensors folder (`stories260k`) and the GGUF file llama.cpp's CI uses (`stories260k-gguf`). Its cells\n")
+		b.WriteString("pass only when the greedy text equals llama2.c's published output exactly, not merely when two runs agree.\n\n")
 	}
 	cols := columns(cells)
 	models := modelOrder(cells)

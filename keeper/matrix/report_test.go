@@ -76,6 +76,7 @@ func TestRenderCISection(t *testing.T) {
 	part := out[ci:tiny]
 	assert.Contains(t, part, "| stories260k | rbee-testing/stories260K | llama | ❌ (execute: not the published text: differs at byte 24) | ✅ |")
 	assert.Contains(t, part, "equals llama2.c's published output exactly")
+	assert.Contains(t, part, "in both formats")
 	assert.Contains(t, part, "> Once upon a time,\n> Lily\n", "the story, quoted line by line")
 	assert.Contains(t, out[tiny:], "No CI run recorded yet")
 
