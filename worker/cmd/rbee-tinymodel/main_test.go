@@ -20,6 +20,7 @@ func TestRun(t *testing.T) {
 		{"bad flag", []string{"--nope"}, 2},
 		{"unknown arch", []string{"--arch", "gpt2", "--out", dir}, 1},
 		{"one model", []string{"--arch", "phi3", "--out", filepath.Join(dir, "phi3"), "--seed", "3"}, 0},
+		{"all", []string{"--all", filepath.Join(dir, "hub")}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,4 +29,8 @@ func TestRun(t *testing.T) {
 	}
 	assert.FileExists(t, filepath.Join(dir, "phi3", "model.safetensors"))
 	assert.FileExists(t, filepath.Join(dir, "phi3", "config.json"))
+	// --all writes the matrix's whole tiny set, stories260K included, for an external mirror
+	for _, f := range []string{"tiny-mistral/model.safetensors", "stories260K/model.safetensors", "stories260K-GGUF/stories260K.gguf"} {
+		assert.FileExists(t, filepath.Join(dir, "hub", "rbee-testing", filepath.FromSlash(f)))
+	}
 }
