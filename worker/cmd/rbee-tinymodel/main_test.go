@@ -30,7 +30,7 @@ func TestRun(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "phi3", "model.safetensors"))
 	assert.FileExists(t, filepath.Join(dir, "phi3", "config.json"))
 	// --all writes the matrix's whole tiny set, stories260K included, for an external mirror
-	for _, f := range []string{"tiny-mistral/model.safetensors", "stories260K/model.safetensors", "stories260K-GGUF/stories260K.gguf"} {
+	for _, f := range []string{"tiny-mistral/config.json", "stories260K/model.safetensors", "stories260K-GGUF/stories260K.gguf"} {
 		assert.FileExists(t, filepath.Join(dir, "hub", "rbee-testing", filepath.FromSlash(f)))
 	}
 }
