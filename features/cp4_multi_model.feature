@@ -8,9 +8,10 @@ Feature: CP4 multi-model matrix
   is left; then it writes matrix.json and MODEL_SUPPORT.md.
   Here the models are the CI set: the real trained stories260K as an HF
   folder and as GGUF (whose cells pass only on llama2.c's published greedy
-  text) and the four tiny random-weight models, served by the embedded hub
-  mirror, on two harness pools: this machine, and a private OpenSSH pool on
-  loopback reached over SSH exactly like a remote one.
+  text) and the four tiny random-weight models as HF folders and as Q8_0
+  GGUF files, served by the embedded hub mirror, on two harness pools: this
+  machine, and a private OpenSSH pool on loopback reached over SSH exactly
+  like a remote one.
 
   Scenario: stories260K and the four tiny models pass on localhost and on an SSH pool
     Given the matrix pools "localhost:cpu,harness:cpu"
@@ -20,7 +21,7 @@ Feature: CP4 multi-model matrix
     And every cell passes
     And no worker is left on any pool
     And the results table shows every model as passed on "localhost/cpu,harness/cpu"
-    And the results hold 12 cells with size, load, first-token and tokens/s figures
+    And the results hold 20 cells with size, load, first-token and tokens/s figures
 
   Scenario: An unreachable hub fails the run at once, before any cell
     Given the matrix pools "localhost:cpu"

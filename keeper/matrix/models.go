@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rbee-go/rbee/worker/quant"
 	"github.com/rbee-go/rbee/worker/realmodel"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
@@ -35,8 +36,9 @@ type Reference struct {
 }
 
 // Model sets of DESIGN §6 and §7. SetTiny is the CI set: the real trained
-// stories260K first, then the four tiny random-weight models, all served by
-// the embedded mirror; SetStories is stories260K alone.
+// stories260K first (HF folder and GGUF), then the four tiny random-weight
+// models as HF folders and as Q8_0 GGUF files, all served by the embedded
+// mirror; SetStories is stories260K alone.
 const (
 	SetTiny    = "tiny"
 	SetSeed    = "seed"
@@ -78,10 +80,25 @@ func TinyModels() []Model {
 	return ms
 }
 
+// TinyGGUFType is the quantization the matrix runs the tiny GGUF models in.
+const TinyGGUFType = quant.Q8_0
+
+// TinyGGUFModels are the four tiny models as GGUF repos (their Q8_0 file,
+// chosen by --include like a real GGUF sibling).
+func TinyGGUFModels() []Model {
+	var ms []Model
+	for _, r := range tinymodel.Repos() {
+		q := TinyGGUFType.String()
+		ms = append(ms, Model{ID: r.ID + "-" + strings.ToLower(q), Name: r.ID + " " + q + " GGUF (tiny random weights)",
+			Repo: tinymodel.GGUFRepo(r), Architecture: r.Catalog, Include: []string{"*-" + q + ".gguf"}, Tiny: true})
+	}
+	return ms
+}
+
 // ResolveModels turns the -models value into models: "tiny", "seed", or a
 // comma list of ids from either set (the sets may be named in the list).
 func ResolveModels(spec string) ([]Model, error) {
-	known := slices.Concat(StoriesModels(), TinyModels(), SeedModels())
+	known := slices.Concat(StoriesModels(), TinyModels(), TinyGGUFModels(), SeedModels())
 	var out []Model
 	add := func(m Model) {
 		if !slices.ContainsFunc(out, func(o Model) bool { return o.ID == m.ID }) {
@@ -94,7 +111,7 @@ func ResolveModels(spec string) ([]Model, error) {
 		case "":
 			continue
 		case SetTiny:
-			for _, m := range slices.Concat(StoriesModels(), TinyModels()) {
+			for _, m := range slices.Concat(StoriesModels(), TinyModels(), TinyGGUFModels()) {
 				add(m)
 			}
 			continue
