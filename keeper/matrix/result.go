@@ -23,16 +23,16 @@ const (
 
 // Cell is one model × pool/backend run and its metrics.
 type Cell struct {
-	Pool         string  `json:"pool"`
-	Backend      string  `json:"backend"`
-	Model        string  `json:"model"`
-	Repo         string  `json:"repo"`
-	Architecture string  `json:"architecture"`
-	Tiny         bool    `json:"tiny"`
-	Status       Status  `json:"status"`
+	Pool         string `json:"pool"`
+	Backend      string `json:"backend"`
+	Model        string `json:"model"`
+	Repo         string `json:"repo"`
+	Architecture string `json:"architecture"`
+	Tiny         bool   `json:"tiny"`
+	Status       Status `json:"status"`
 	// Downloaded: the model's files were on the pool, verified, when the
 	// cell went past its download step (a sign-off counts it per pool).
-	Downloaded bool `json:"downloaded"`
+	Downloaded   bool    `json:"downloaded"`
 	Reason       string  `json:"reason,omitempty"`
 	ModelBytes   int64   `json:"model_bytes"`
 	SpawnReadyMs int64   `json:"spawn_to_ready_ms"`

@@ -17,10 +17,10 @@ var criteriaTOML []byte
 
 // Checkpoint is one checkpoint of the plan and its success criteria.
 type Checkpoint struct {
-	N         int         `toml:"n"`
-	Title     string      `toml:"title"`
-	Criteria  []Criterion `toml:"criterion"`
-	Omitted   []Omitted   `toml:"omitted"`
+	N        int         `toml:"n"`
+	Title    string      `toml:"title"`
+	Criteria []Criterion `toml:"criterion"`
+	Omitted  []Omitted   `toml:"omitted"`
 }
 
 // Omitted is a gate item of the plan that does not apply here, and why.
