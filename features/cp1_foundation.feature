@@ -64,6 +64,8 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | pool git build           |
       | pool preflight           |
       | infer                    |
+      | signoff plan             |
+      | signoff report           |
 
   @cp1.hive-help @cp1.keeper-help
   Scenario: the top-level help lists the commands of both CLIs

@@ -40,6 +40,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerWorkerSteps(sc, w)
 	registerMatrixSteps(sc, w)
 	registerRemoteSteps(sc, w)
+	registerSignoffSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
