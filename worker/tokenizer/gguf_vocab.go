@@ -118,8 +118,11 @@ func NewFromGGUF(v GGUFVocab) (*Tokenizer, error) {
 			{Type: "Split", Pattern: &patternJSON{Regex: &re}, Behavior: "Isolated"},
 			{Type: "ByteLevel", AddPrefixSpace: &off, UseRegex: &off},
 		}}
-		if pre == "qwen2" { // Qwen's tokenizer.json normalizes to NFC
+		switch pre {
+		case "qwen2": // Qwen's tokenizer.json normalizes to NFC
 			f.Normalizer = &componentJSON{Type: "NFC"}
+		case "llama-bpe": // Llama 3: whole-word vocab hits skip the merges, and BOS is added (llama.cpp's defaults)
+			f.Model.IgnoreMerges, addBOS = true, true
 		}
 		f.Decoder = &componentJSON{Type: "ByteLevel"}
 	default:
