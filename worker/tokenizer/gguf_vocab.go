@@ -148,7 +148,13 @@ func NewFromGGUF(v GGUFVocab) (*Tokenizer, error) {
 	if addEOS && v.EOS >= 0 {
 		t.suffix = []int{v.EOS}
 	}
-	t.vocabSize = max(t.vocabSize, n)
+	// Converters pad a vocabulary to the embedding's rows with unused
+	// "[PADn]" tokens (Phi-3 32011 → 32064, Qwen2.5 151665 → 151936): they
+	// are no part of the tokenizer, so the worker never samples them.
+	t.vocabSize = n
+	for t.vocabSize > 0 && v.tokenType(t.vocabSize-1) == TokenUnused {
+		t.vocabSize--
+	}
 	return t, nil
 }
 

@@ -151,3 +151,18 @@ func TestGGUFLlamaBPE(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []int{5, 0, 3}, tk.Encode("abc", true))
 }
+
+// Trailing unused tokens (a converter's [PADn] padding up to the embedding
+// rows) are not part of the vocabulary size, so they are never sampled.
+func TestGGUFPaddedVocabulary(t *testing.T) {
+	v := synthetic(-1, -2)
+	n := len(v.Tokens)
+	for i := range 5 {
+		v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", n+i))
+		v.Scores = append(v.Scores, -1000)
+		v.TokenType = append(v.TokenType, tokenizer.TokenUnused)
+	}
+	tk, err := tokenizer.NewFromGGUF(v)
+	require.NoError(t, err)
+	assert.Equal(t, n, tk.VocabSize())
+}
