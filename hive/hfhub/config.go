@@ -11,7 +11,8 @@ import (
 // DefaultEndpoint is the public Hugging Face Hub.
 const DefaultEndpoint = "https://huggingface.co"
 
-// DefaultInclude is the file set downloaded when a catalog entry names none.
+// DefaultInclude are the seed's default patterns; a download without
+// include patterns narrows them further (InDefaultSet, DESIGN §7).
 var DefaultInclude = []string{"*.safetensors", "*.json", "tokenizer.model"}
 
 // Config is where the hub is and who we are to it.
