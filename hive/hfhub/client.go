@@ -49,6 +49,10 @@ type Option func(*Client)
 // transparently decompress, or Range resumes break).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
+// WithTransport replaces the HTTP transport but keeps the client's redirect
+// policy (tests resolve fake host names through it).
+func WithTransport(rt http.RoundTripper) Option { return func(c *Client) { c.http.Transport = rt } }
+
 // WithRetries sets the tries per request (default 6) and the first backoff
 // delay (default 1s, doubling up to 30s); tests shrink the delay.
 func WithRetries(tries int, base time.Duration) Option {

@@ -33,10 +33,10 @@ func (c *Client) useRanges(j *job) bool {
 }
 
 // partSize splits a file into about 4 parts per connection, so a slow part
-// does not hold the others up at the end; 8 MiB to 256 MiB.
+// does not hold the others up at the end; 1 MiB to 256 MiB.
 func (c *Client) partSize(size int64) int64 {
 	n := size / int64(4*c.connections)
-	return min(max(n, 8<<20), 256<<20)
+	return min(max(n, 1<<20), 256<<20)
 }
 
 // fetchRanges is one attempt at a big LFS file: the parts still missing are
