@@ -135,19 +135,29 @@ func (r *rangeRun) run(ctx context.Context) error {
 	hashed := make(chan error, 1)
 	r.v = newVerifier(r.j.entry)
 	go func() { hashed <- r.hash(ctx) }()
-	g, gctx := errgroup.WithContext(ctx)
+	// A part that breaks ends its worker only: the other connections go on
+	// (cancelling them would throw away the bytes they have in flight) and
+	// the next try fetches what is missing. Permanent errors stop them all.
+	var g errgroup.Group
+	var once sync.Once
+	var first error
 	for range min(r.c.connections, len(todo)) {
 		g.Go(func() error {
 			buf := make([]byte, readSize)
 			for i := range todo {
-				if err := r.fetchPart(gctx, i, buf); err != nil {
-					return err
+				if err := r.fetchPart(ctx, i, buf); err != nil {
+					once.Do(func() { first = err })
+					if permanent(err) || errors.Is(err, errNoRanges) {
+						cancel()
+					}
+					return nil
 				}
 			}
 			return nil
 		})
 	}
-	err := g.Wait()
+	_ = g.Wait()
+	err := first
 	if err != nil {
 		cancel() // the hasher's work is redone by the next try
 	}

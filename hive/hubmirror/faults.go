@@ -19,6 +19,11 @@ type Faults struct {
 	CutAfter int64
 	CutTimes int
 
+	// CutTotal > 0 cuts every open response of the file once its responses
+	// have sent this many body bytes in total (once), like a link that drops
+	// while several ranges are in flight.
+	CutTotal int64
+
 	// Corrupt flips one byte at file offset CorruptAt in the served content.
 	Corrupt      bool
 	CorruptAt    int64
@@ -68,6 +73,8 @@ type faultState struct {
 	cutsLeft, corruptsLeft, stallsLeft int
 	failsLeft, rateLeft, expiresLeft   int
 	stallAPILeft                       int
+	totalSent                          int64 // body bytes sent, for CutTotal
+	cutGen                             int   // bumped when CutTotal fires
 }
 
 func newFaultState(f Faults) *faultState {
@@ -125,9 +132,39 @@ func (p *plan) fireAt(get func(s *faultState) (armed bool, left *int)) bool {
 // faultWriter applies cut and stall knobs to a body, counting bytes sent.
 type faultWriter struct {
 	http.ResponseWriter
-	p   *plan
-	ctx interface{ Done() <-chan struct{} }
-	n   int64
+	p    *plan
+	ctx  interface{ Done() <-chan struct{} }
+	n    int64
+	gens []int // cutGen of each state when the response started
+}
+
+func newFaultWriter(w http.ResponseWriter, p *plan, ctx interface{ Done() <-chan struct{} }) *faultWriter {
+	fw := &faultWriter{ResponseWriter: w, p: p, ctx: ctx}
+	p.m.mu.Lock()
+	for _, s := range p.states {
+		fw.gens = append(fw.gens, s.cutGen)
+	}
+	p.m.mu.Unlock()
+	return fw
+}
+
+// cutTotal counts k more bytes against the CutTotal knobs and reports
+// whether this response is cut.
+func (w *faultWriter) cutTotal(k int) bool {
+	w.p.m.mu.Lock()
+	defer w.p.m.mu.Unlock()
+	cut := false
+	for i, s := range w.p.states {
+		if s.f.CutTotal <= 0 {
+			continue
+		}
+		s.totalSent += int64(k)
+		if s.cutGen == 0 && s.totalSent >= s.f.CutTotal {
+			s.cutGen++
+		}
+		cut = cut || s.cutGen > w.gens[i]
+	}
+	return cut
 }
 
 func (w *faultWriter) Write(b []byte) (int, error) {
@@ -135,18 +172,29 @@ func (w *faultWriter) Write(b []byte) (int, error) {
 	for len(b) > 0 {
 		next := int64(len(b))
 		// Stop at the nearest knob boundary inside this chunk.
+		w.p.m.mu.Lock()
 		for _, s := range w.p.states {
 			for _, at := range []int64{s.f.CutAfter, s.f.StallAfter} {
 				if at > w.n && at-w.n < next {
 					next = at - w.n
 				}
 			}
+			if left := s.f.CutTotal - s.totalSent; s.f.CutTotal > 0 && s.cutGen == 0 && left > 0 && left < next {
+				next = left
+			}
 		}
+		w.p.m.mu.Unlock()
 		k, err := w.ResponseWriter.Write(b[:next])
 		w.n += int64(k)
 		written += k
 		if err != nil {
 			return written, err
+		}
+		if w.cutTotal(k) {
+			if fl, ok := w.ResponseWriter.(http.Flusher); ok {
+				fl.Flush()
+			}
+			panic(http.ErrAbortHandler)
 		}
 		b = b[next:]
 		w.atBoundary()

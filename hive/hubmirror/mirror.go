@@ -476,8 +476,8 @@ func (m *Mirror) sendFile(w http.ResponseWriter, r *http.Request, repo *Repo, f 
 	}
 	var sent *int64
 	var out http.ResponseWriter
-	if pl.active(func(f Faults) bool { return f.CutAfter > 0 || f.StallFor > 0 }) {
-		fw := &faultWriter{ResponseWriter: w, p: pl, ctx: r.Context()}
+	if pl.active(func(f Faults) bool { return f.CutAfter > 0 || f.StallFor > 0 || f.CutTotal > 0 }) {
+		fw := newFaultWriter(w, pl, r.Context())
 		out, sent = fw, &fw.n
 	} else {
 		cw := &countingWriter{ResponseWriter: w}
