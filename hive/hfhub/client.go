@@ -121,6 +121,9 @@ func New(cfg Config, opts ...Option) *Client {
 	if cfg.StallTimeout > 0 {
 		c.stallTimeout = cfg.StallTimeout
 	}
+	if cfg.RateLimitBudget > 0 {
+		c.rateBudget = cfg.RateLimitBudget
+	}
 	for _, o := range opts {
 		o(c)
 	}
