@@ -338,6 +338,9 @@ func (c *Client) retry(ctx context.Context, repo, file string, op func(context.C
 				Hint: "run the same command again: it continues from the bytes already on disk"}
 		}
 		delay := c.backoff(spent)
+		if ce != nil {
+			delay = 0 // the hub signs a fresh URL at once: waiting would not help
+		}
 		c.log.Debug("hub retry", "repo", repo, "file", file, "attempt", attempt, "in", delay, "err", err)
 		c.progress.Retry(file, spent+1, c.tries, err, delay)
 		if err := sleep(ctx, delay); err != nil {
