@@ -228,4 +228,3 @@ func rounded2(xs []float64) []string {
 	}
 	return out
 }
-
