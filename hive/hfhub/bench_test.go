@@ -58,6 +58,11 @@ func newBenchBed(b *testing.B, envSize string, def int64) *benchBed {
 // download runs `rbee-hive models download` into a fresh home against
 // endpoint and returns MB/s and the CPU seconds of the process.
 func (bb *benchBed) download(b *testing.B, endpoint string, args ...string) (mbs, cpu float64) {
+	mbs, cpu, _ = bb.downloadOut(b, endpoint, args...)
+	return mbs, cpu
+}
+
+func (bb *benchBed) downloadOut(b *testing.B, endpoint string, args ...string) (mbs, cpu float64, output string) {
 	home, err := os.MkdirTemp(bb.root, "home")
 	require.NoError(b, err)
 	defer os.RemoveAll(home)
@@ -72,7 +77,7 @@ func (bb *benchBed) download(b *testing.B, endpoint string, args ...string) (mbs
 	out, err = cmd.CombinedOutput()
 	secs := time.Since(start).Seconds()
 	require.NoError(b, err, "%s", out)
-	return float64(bb.size) / 1e6 / secs, (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	return float64(bb.size) / 1e6 / secs, (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds(), string(out)
 }
 
 // curlOnce fetches the file with one `curl -o` through endpoint.
@@ -156,7 +161,8 @@ func BenchmarkDownloadResume(b *testing.B) {
 	} {
 		bb.srv.ResetStats()
 		bb.srv.SetFaults(target, tt.faults)
-		bb.download(b, bb.srv.URL, tt.args...)
+		_, _, out := bb.downloadOut(b, bb.srv.URL, tt.args...)
+		require.Contains(b, out, "retrying model.safetensors", "the cut happened and was resumed")
 		ratio := float64(bb.srv.BytesServed(target)) / float64(bb.size)
 		b.ReportMetric(ratio, tt.name+"-bytes/size")
 		b.Logf("resume after a 50%% cut, %s, %d MiB: %.4f× the file size sent in total", tt.name, bb.size>>20, ratio)

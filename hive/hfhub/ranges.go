@@ -98,16 +98,16 @@ func (c *Client) fetchRanges(ctx context.Context, u, repo string, j *job) (t try
 
 // rangeRun is one attempt of fetchRanges.
 type rangeRun struct {
-	c       *Client
-	u, repo string
-	j       *job
-	f       *os.File
-	mu      sync.Mutex // guards p
-	p       *partial
-	moved   atomic.Int64
-	wake    chan struct{} // a part advanced: the hasher may go on
-	v       *verifier
-	lastTag int64 // written bytes at the last sidecar save
+	c        *Client
+	u, repo  string
+	j        *job
+	f        *os.File
+	mu       sync.Mutex // guards p
+	p        *partial
+	moved    atomic.Int64
+	wake     chan struct{} // a part advanced: the hasher may go on
+	v        *verifier
+	lastSave int64 // written bytes at the last sidecar save
 }
 
 func (r *rangeRun) written() int64 {
@@ -256,9 +256,9 @@ func (r *rangeRun) fetchPart(ctx context.Context, i int, buf []byte) error {
 			r.c.progress.Advance(e.Path, int64(n))
 			r.mu.Lock()
 			r.p.Done[i] = off - lo
-			due := r.p.written()-r.lastTag >= saveEvery
+			due := r.p.written()-r.lastSave >= saveEvery
 			if due {
-				r.lastTag = r.p.written()
+				r.lastSave = r.p.written()
 				_ = writePartial(r.j.dir, e.Path, r.p) // best effort; every try ends with a save
 			}
 			r.mu.Unlock()
