@@ -57,8 +57,16 @@ func (c *Client) fetchRanges(ctx context.Context, u, repo string, j *job) (t try
 	defer f.Close()
 	p := readPartial(j.dir, e.Path)
 	if st, err := f.Stat(); p == nil || !p.ranges(e) || err != nil || st.Size() != e.Size {
+		keep := int64(0) // a one-stream partial of this version is the parts' start
+		if p != nil && p.stream(e) && err == nil && st.Size() <= e.Size {
+			keep = st.Size()
+		}
 		p = newPartial(e, c.partSize(e.Size))
-		if err := f.Truncate(0); err != nil {
+		for i := range p.Done {
+			lo, hi := p.part(i)
+			p.Done[i] = min(max(keep-lo, 0), hi-lo)
+		}
+		if err := f.Truncate(keep); err != nil {
 			return t, err
 		}
 		if err := preallocate(f, e.Size); err != nil {

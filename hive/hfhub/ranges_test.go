@@ -125,3 +125,24 @@ func TestParallelRangesCatchCorruption(t *testing.T) {
 	f.requireDownloaded(t)
 	assert.Contains(t, out.String(), "checksum mismatch")
 }
+
+// Switching between one stream and parallel ranges keeps the bytes already
+// written, both ways.
+func TestSwitchingConnectionsKeepsTheBytes(t *testing.T) {
+	f := newRangeFixture(t)
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: 3 << 20, CutTimes: 1})
+	_, err := f.client(hfhub.WithConnections(1, 0), hfhub.WithRetries(1, time.Millisecond)).Download(context.Background(), f.request())
+	require.Error(t, err)
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutTotal: 2 << 20})
+	out := &syncBuffer{}
+	_, err = f.client(hfhub.WithRetries(1, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
+	require.Error(t, err)
+	assert.Contains(t, out.String(), "resuming model.safetensors at 3.0 MiB", "one stream's bytes become the first parts")
+	f.srv.ClearFaults()
+	out = &syncBuffer{}
+	_, err = f.client(hfhub.WithConnections(1, 0), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
+	require.NoError(t, err)
+	f.requireDownloaded(t)
+	assert.Contains(t, out.String(), "resuming model.safetensors at ", "the parts' written prefix is kept")
+	assert.Less(t, float64(f.srv.BytesServed(weightsPath)), 1.6*bigSize)
+}
