@@ -133,7 +133,7 @@ func TestSwitchingConnectionsKeepsTheBytes(t *testing.T) {
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: 3 << 20, CutTimes: 1})
 	_, err := f.client(hfhub.WithConnections(1, 0), hfhub.WithRetries(1, time.Millisecond)).Download(context.Background(), f.request())
 	require.Error(t, err)
-	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutTotal: 2 << 20})
+	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutTotal: 2<<20 + 12345, StallAfter: 256 << 10, StallFor: 20 * time.Millisecond})
 	out := &syncBuffer{}
 	_, err = f.client(hfhub.WithRetries(1, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.Error(t, err)
