@@ -15,7 +15,8 @@ import (
 // actually reaches it (a cut after N bytes does not fire on a shorter body).
 type Faults struct {
 	// CutAfter > 0 aborts the connection after this many body bytes of a
-	// file response (the client sees a reset / unexpected EOF).
+	// file response (the client sees a reset / unexpected EOF); with
+	// CutTimes 0 every body is short of its Content-Length.
 	CutAfter int64
 	CutTimes int
 
