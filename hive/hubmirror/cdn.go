@@ -74,8 +74,9 @@ func (c *cdn) sign(p string, expires int64) string {
 }
 
 // presign returns the CDN URL of an LFS file, or "" without a CDN. An armed
-// ExpireURLs knob issues it already expired.
-func (m *Mirror) presign(repo *Repo, f File, pl *plan) string {
+// ExpireURLs knob issues it already expired (for a GET: a HEAD's URL is not
+// followed by clients).
+func (m *Mirror) presign(r *http.Request, repo *Repo, f File, pl *plan) string {
 	m.mu.Lock()
 	c := m.hub.cdn
 	m.mu.Unlock()
@@ -83,7 +84,7 @@ func (m *Mirror) presign(repo *Repo, f File, pl *plan) string {
 		return ""
 	}
 	expires := time.Now().Add(c.ttl).Unix()
-	if pl.fireAt(func(s *faultState) (bool, *int) { return s.f.ExpireURLs > 0, &s.expiresLeft }) {
+	if r.Method == http.MethodGet && pl.fireAt(func(s *faultState) (bool, *int) { return s.f.ExpireURLs > 0, &s.expiresLeft }) {
 		expires = time.Now().Add(-time.Minute).Unix()
 	}
 	p := "/repos/" + repo.ID + "/" + repo.Commit + "/" + escapePath(f.Path)

@@ -41,7 +41,7 @@ func (m *Mirror) serveFile(w http.ResponseWriter, r *http.Request, org, name, re
 	if !cached && m.resolveCacheRedirect(w, r, repo, f) {
 		return
 	}
-	if loc := m.presign(repo, f, pl); loc != "" {
+	if loc := m.presign(r, repo, f, pl); loc != "" {
 		// LFS files live on the CDN: the hub answers their metadata and a
 		// redirect to a presigned URL there.
 		h := w.Header()

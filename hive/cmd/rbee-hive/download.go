@@ -25,8 +25,9 @@ func (a *app) modelsDownload(args []string) int {
 			"and only then is the catalog marked downloaded. Running it again is a fast no-op.\n" +
 			"Failed transfers are retried with backoff (6 tries); one that delivers no byte for\n" +
 			"HF_HUB_DOWNLOAD_TIMEOUT seconds (default 30) counts as stalled and is retried. A rate limit\n" +
-			"(HTTP 429) is waited for as the hub announces, up to 10 minutes in total. Big LFS files are\n" +
-			"fetched as --connections parallel range requests into one file, resumable per part.\n" +
+			"(HTTP 429) is waited for as the hub announces, up to 10 minutes in total (the budget:\n" +
+			"RBEE_HUB_RATE_LIMIT_BUDGET, e.g. 30m). Big LFS files are fetched as --connections\n" +
+			"parallel range requests into one file, resumable per part.\n" +
 			"Without --include patterns in the catalog entry, a repo with model.safetensors.index.json\n" +
 			"gets exactly its shards (never consolidated*.safetensors, params.json or original/).",
 		example: "rbee-hive models download qwen-0.5b\nHF_ENDPOINT=http://mirror.lan:8088 rbee-hive models download tinyllama --json"}
