@@ -78,7 +78,11 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := SelectGGUF(tree, req.Repo, req.Revision, req.Include); err != nil {
+	include := req.Include
+	if len(include) == 0 {
+		include = DefaultInclude // a GGUF repo without --include is refused, naming its .gguf files
+	}
+	if _, err := SelectGGUF(tree, req.Repo, req.Revision, include); err != nil {
 		return nil, err
 	}
 	var shards map[string]bool
