@@ -199,7 +199,10 @@ func hparams(s Spec, t quant.Type, name string) []kv {
 	)
 	// Sliding window: convert_hf_to_gguf.py writes it for Phi-3 only (llama.cpp
 	// then disables it for Phi-3 anyway); Mistral as "llama" and Qwen2 (window
-	// off) carry none, and llama.cpp attends to the whole context for them.
+	// off) carry none. llama.cpp ignores a window key on "llama" (tried: it
+	// attends to the whole context either way), so the GGUF tiny-mistral is
+	// the full-attention model: past its 32-token window it differs from the
+	// safetensors tiny-mistral, as real Mistral v0.1 GGUFs do from theirs.
 	if s.Arch == Phi3 {
 		kvs = append(kvs, kv{a + ".rope.scaling.original_context_length", uint32(s.MaxPositions)})
 		if s.SlidingWindow > 0 {
