@@ -61,6 +61,7 @@ func runDouble(args []string) int {
 	callback := fs.String("callback-url", "", "")
 	backend := fs.String("backend", "", "")
 	device := fs.Int("device", 0, "")
+	fs.Int("cuda-device", 0, "") // so a cuda profile's binary check passes (BACKEND_BINARY_MISMATCH otherwise)
 	delay := fs.Duration("delay", 0, "")
 	anyPort := fs.Bool("any-port", false, "") // ignore --port, serve on a port of its own choosing
 	if err := fs.Parse(args); err != nil {
