@@ -141,7 +141,7 @@ func validate(rr rawRequest, req Request) []fieldError {
 	inRange("top_p", rr.TopP, 0, 1)
 	inRange("repetition_penalty", rr.RepetitionPenalty, 0, 2) // validated, then ignored
 	inRange("min_p", rr.MinP, 0, 1)                           // validated, then ignored
-	if rr.Stop != nil { // validated, never applied
+	if rr.Stop != nil {                                       // validated, never applied
 		if len(*rr.Stop) > 4 {
 			add("stop", "max_items(4)", "at most 4 stop sequences", strconv.Itoa(len(*rr.Stop)))
 		}
