@@ -119,6 +119,11 @@ func (r *cell) run(ctx context.Context) error {
 	if err := r.timed("ready", func() error { return ready(ctx, client) }); err != nil {
 		return err
 	}
+	if r.backend != "cpu" {
+		if err := r.timed("gpu", func() error { return r.checkGPU(ctx, client, res.Record) }); err != nil {
+			return err
+		}
+	}
 	if err := r.timed("execute", func() error { return r.execute(ctx, client) }); err != nil {
 		return err
 	}
@@ -241,7 +246,7 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 	}
 	r.workerID = id // from here on, a failure or an interrupt stops it
 	if err := r.hive(ctx, &res, args...); err != nil {
-		return res, err
+		return res, r.explainSpawn(err)
 	}
 	r.workerID = res.ID
 	if res.AlreadyRunning {
