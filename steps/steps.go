@@ -39,6 +39,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerWorkerSteps(sc, w)
 	registerMatrixSteps(sc, w)
 	registerRemoteSteps(sc, w)
+	registerRustWorkerSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
@@ -110,6 +111,8 @@ func (w *World) Expand(s string) string {
 			return w.UserHome
 		case "BIN_DIR":
 			return w.Bins.Dir
+		case "RUST_SEED": // the Rust worker stand-in's three binaries
+			return w.Bins.RustSeedDir()
 		}
 		if v, ok := w.Env[k]; ok {
 			return v

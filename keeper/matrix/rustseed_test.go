@@ -2,7 +2,6 @@ package matrix_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,12 +72,8 @@ func TestCellMainBinaryOnCUDA(t *testing.T) {
 func TestCellCatchesAGPULessRun(t *testing.T) {
 	bins, err := harness.Build()
 	require.NoError(t, err)
-	fake := filepath.Join(t.TempDir(), "llm-worker-rbee-cuda")
-	script := "#!/bin/sh\n# the help of the cuda build, the behaviour of the main one\n" +
-		"if [ \"$1\" = --help ]; then exec '" + filepath.Join(bins.RustSeedDir(), "llm-worker-rbee-cuda") + "' --help; fi\n" +
-		"args=''; while [ $# -gt 0 ]; do case \"$1\" in --cuda-device) shift 2;; *) args=\"$args '$1'\"; shift;; esac; done\n" +
-		"eval exec '" + filepath.Join(bins.RustSeedDir(), "llm-worker-rbee") + "' $args\n"
-	require.NoError(t, os.WriteFile(fake, []byte(script), 0o755))
+	fake, err := harness.MislabelledCUDA(t.TempDir(), bins)
+	require.NoError(t, err)
 	r, _ := setupRustSeed(t, "tiny-llama", "[backends.cuda]\nbin = \""+fake+"\"\n")
 	c := r.Pools[0].RunCell(context.Background(), "cuda", r.Models[0], 2*time.Minute)
 	require.Equal(t, matrix.Fail, c.Status)

@@ -63,3 +63,19 @@ case "$*" in
   ;;
 esac
 `
+
+// MislabelledCUDA writes dir/llm-worker-rbee-cuda: a build without the
+// cuda feature copied under the cuda name. Its --help is the cuda build's
+// (so the hive's template check passes); it runs the CPU-only main binary,
+// so nothing ever reaches the GPU.
+func MislabelledCUDA(dir string, b *Bins) (string, error) {
+	path := filepath.Join(dir, "llm-worker-rbee-cuda")
+	script := "#!/bin/sh\n# the help of the cuda build, the behaviour of the main one\n" +
+		"if [ \"$1\" = --help ]; then exec '" + filepath.Join(b.RustSeedDir(), "llm-worker-rbee-cuda") + "' --help; fi\n" +
+		"args=''\nwhile [ $# -gt 0 ]; do case \"$1\" in --cuda-device) shift 2;; *) args=\"$args '$1'\"; shift;; esac; done\n" +
+		"eval exec '" + filepath.Join(b.RustSeedDir(), "llm-worker-rbee") + "' $args\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		return "", fmt.Errorf("mislabelled cuda build: %w", err)
+	}
+	return path, nil
+}

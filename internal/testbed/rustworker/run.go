@@ -10,8 +10,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 )
+
+// EnvDieAfterCallback makes the stand-in SIGKILL itself right after its
+// ready callback was answered, before it binds (as the OOM killer would
+// during the GPU allocation that follows): a test bed knob.
+const EnvDieAfterCallback = "RBEE_STANDIN_DIE_AFTER_CALLBACK"
 
 // Options are what Run needs from its process.
 type Options struct {
@@ -72,6 +78,11 @@ func Run(ctx context.Context, o Options) int {
 	log.logf("INFO", "Model loaded (%s), calling back %s", m.Arch, a.CallbackURL)
 	if err := callback(ctx, a, vram); err != nil {
 		return fail(fmt.Errorf("Failed to send ready callback: %w", err))
+	}
+	if o.Getenv(EnvDieAfterCallback) == "1" {
+		log.logf("ERROR", "killed right after the ready callback (%s)", EnvDieAfterCallback)
+		_ = syscall.Kill(o.Pid, syscall.SIGKILL)
+		select {} // the kill is asynchronous
 	}
 	ln, err := net.Listen("tcp4", net.JoinHostPort("0.0.0.0", strconv.Itoa(a.Port))) // IPv4 only, as tokio binds "0.0.0.0:PORT"
 	if err != nil {
