@@ -17,9 +17,6 @@ const (
 // Binaries lists the three builds.
 func Binaries() []string { return []string{BinMain, BinCUDA, BinMetal} }
 
-// Version is what --version prints (the crate's version at the seed commit).
-const Version = "0.1.0"
-
 // Build is what a binary was compiled for.
 type Build struct {
 	Name    string // binary name
@@ -57,21 +54,38 @@ type Args struct {
 // flagSpec is one clap argument: long name, value name, help.
 type flagSpec struct{ long, value, help string }
 
+// command is clap's #[command(name, about)] of each build's Args.
+func (b Build) command() (name, about string) {
+	switch b.Backend {
+	case "cuda":
+		return "llorch-cuda-candled", "CUDA GPU Candle-based multi-model worker daemon"
+	case "metal":
+		return "llorch-metal-candled", "Apple Metal GPU Candle-based multi-model worker daemon (pre-release)"
+	}
+	return "llm-worker-rbee", "Candle-based Llama-2 worker daemon for llama-orch"
+}
+
 func (b Build) specs() []flagSpec {
+	model := "Model file path (GGUF or `SafeTensors` format)"
+	if b.Backend == "cpu" {
+		model = "Model file path (GGUF format)"
+	}
 	s := []flagSpec{
 		{"worker-id", "WORKER_ID", "Worker ID (UUID) - assigned by pool-managerd"},
-		{"model", "MODEL", "Model file path (GGUF format)"},
+		{"model", "MODEL", model},
 		{"port", "PORT", "HTTP server port - assigned by pool-managerd"},
-		{"callback-url", "CALLBACK_URL", "Pool manager callback URL - where to report ready"},
+		{"callback-url", "CALLBACK_URL", "Pool manager callback URL - where to report ready status"},
 	}
 	if d := b.deviceFlag(); d != "" {
-		s = append(s, flagSpec{d, strings.ToUpper(strings.ReplaceAll(d, "-", "_")), strings.ToUpper(b.Backend) + " device ID [default: 0]"})
+		title := map[string]string{"cuda": "CUDA", "metal": "Metal"}[b.Backend]
+		s = append(s, flagSpec{d, strings.ToUpper(strings.ReplaceAll(d, "-", "_")), title + " device ID (default: 0) [default: 0]"})
 	}
 	return s
 }
 
 func (b Build) usage() string {
-	u := "Usage: " + b.Name
+	name, _ := b.command()
+	u := "Usage: " + name
 	if b.deviceFlag() != "" {
 		u += " [OPTIONS]"
 	}
@@ -81,14 +95,16 @@ func (b Build) usage() string {
 	return u
 }
 
-// Help is clap's --help output.
+// Help is clap's --help output (the Args have no #[command(version)], so
+// there is no --version).
 func (b Build) Help() string {
+	_, about := b.command()
 	var sb strings.Builder
-	sb.WriteString(b.usage() + "\n\nOptions:\n")
+	sb.WriteString(about + "\n\n" + b.usage() + "\n\nOptions:\n")
 	for _, s := range b.specs() {
 		fmt.Fprintf(&sb, "      %-30s %s\n", "--"+s.long+" <"+s.value+">", s.help)
 	}
-	fmt.Fprintf(&sb, "  -h, %-30s %s\n  -V, %-30s %s\n", "--help", "Print help", "--version", "Print version")
+	fmt.Fprintf(&sb, "  -h, %-30s %s\n", "--help", "Print help")
 	return sb.String()
 }
 
@@ -100,7 +116,7 @@ func (b Build) usageError(w io.Writer, msg string) int {
 
 // Parse parses args as clap would: --flag VALUE or --flag=VALUE, every
 // flag but the device one required, anything unknown an error (exit 2).
-// done is true when it printed help/version or an error; code is the exit.
+// done is true when it printed help or an error; code is the exit.
 func (b Build) Parse(args []string, stdout, stderr io.Writer) (a Args, done bool, code int) {
 	vals := map[string]string{}
 	known := map[string]bool{}
@@ -112,9 +128,6 @@ func (b Build) Parse(args []string, stdout, stderr io.Writer) (a Args, done bool
 		switch arg {
 		case "-h", "--help":
 			fmt.Fprint(stdout, b.Help())
-			return a, true, 0
-		case "-V", "--version":
-			fmt.Fprintf(stdout, "%s %s\n", b.Name, Version)
 			return a, true, 0
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")

@@ -12,20 +12,20 @@ import (
 // --backend/--device) or a missing required one exits 2 with a usage error.
 func TestBinariesAndFlags(t *testing.T) {
 	tests := []struct {
-		name     string
-		device   string // the GPU builds' extra flag
-		notFlags []string
+		name, command string // binary, clap command name
+		device        string // the GPU builds' extra flag
+		notFlags      []string
 	}{
-		{"llm-worker-rbee", "", []string{"--cuda-device", "--metal-device", "--backend", "--device"}},
-		{"llm-worker-rbee-cuda", "--cuda-device <CUDA_DEVICE>", []string{"--metal-device", "--backend"}},
-		{"llm-worker-rbee-metal", "--metal-device <METAL_DEVICE>", []string{"--cuda-device", "--backend"}},
+		{"llm-worker-rbee", "llm-worker-rbee", "", []string{"--cuda-device", "--metal-device", "--backend", "--device", "--version"}},
+		{"llm-worker-rbee-cuda", "llorch-cuda-candled [OPTIONS]", "--cuda-device <CUDA_DEVICE>", []string{"--metal-device", "--backend"}},
+		{"llm-worker-rbee-metal", "llorch-metal-candled [OPTIONS]", "--metal-device <METAL_DEVICE>", []string{"--cuda-device", "--backend"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := exec.Command(bin(t, tt.name), "--help").CombinedOutput()
 			require.NoError(t, err)
 			help := string(out)
-			assert.Contains(t, help, "Usage: "+tt.name)
+			assert.Contains(t, help, "Usage: "+tt.command+" --worker-id")
 			assert.Contains(t, help, "--worker-id <WORKER_ID> --model <MODEL> --port <PORT> --callback-url <CALLBACK_URL>")
 			if tt.device != "" {
 				assert.Contains(t, help, tt.device)

@@ -29,14 +29,15 @@ type Options struct {
 	Pid    int
 }
 
-// logger writes tracing-style lines, coloured as tracing_subscriber does
-// even into a file (the hive strips the codes).
+// logger writes tracing_subscriber's JSON lines (`fmt().with_target(false).json()`).
 type logger struct{ w io.Writer }
 
 func (l logger) logf(level, format string, args ...any) {
-	color := map[string]string{"INFO": "32", "WARN": "33", "ERROR": "31"}[level]
-	fmt.Fprintf(l.w, "\x1b[2m%s\x1b[0m \x1b[%sm%5s\x1b[0m \x1b[2mllm_worker_rbee\x1b[0m\x1b[2m:\x1b[0m %s\n",
-		time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), color, level, fmt.Sprintf(format, args...))
+	line, _ := json.Marshal(map[string]any{
+		"timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), "level": level,
+		"fields": map[string]string{"message": fmt.Sprintf(format, args...)},
+	})
+	fmt.Fprintf(l.w, "%s\n", line)
 }
 
 // Run is the seed worker's main; it returns the exit code. ctx ends on
@@ -47,8 +48,7 @@ func Run(ctx context.Context, o Options) int {
 		return code
 	}
 	log := logger{o.Stderr}
-	fail := func(err error) int {
-		log.logf("ERROR", "%v", err)
+	fail := func(err error) int { // main returns anyhow's Err: "Error: …", exit 1
 		fmt.Fprintf(o.Stderr, "Error: %v\n", err)
 		return 1
 	}
