@@ -1,10 +1,8 @@
 package hostinfo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -16,21 +14,11 @@ func ComputeAppsArgs() []string {
 
 // ComputeApps asks nvidia-smi which processes hold GPU memory: pid → bytes.
 func (p Prober) ComputeApps(ctx context.Context) (map[int]uint64, error) {
-	bin := p.NvidiaSMI
-	if bin == "" {
-		bin = "nvidia-smi"
-	}
-	path, err := exec.LookPath(bin)
+	out, err := p.nvidiaSMI(ctx, ComputeAppsArgs())
 	if err != nil {
-		return nil, fmt.Errorf("nvidia-smi: %w", exec.ErrNotFound)
+		return nil, err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, ComputeAppsArgs()...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("nvidia-smi failed: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return ParseComputeApps(stdout.String())
+	return ParseComputeApps(out)
 }
 
 // ParseComputeApps parses the CSV of ComputeAppsArgs: a header, then

@@ -188,7 +188,8 @@ func (r *cell) download(ctx context.Context) error {
 	return nil
 }
 
-// memoryFactor is DESIGN §3's preflight margin over the model's bytes.
+// memoryFactor is DESIGN §3's preflight margin over the model's bytes,
+// for a hive that reports no worker profile.
 const memoryFactor = 1.2
 
 // preflight skips the cell when the pool lacks the backend or the memory.
@@ -201,7 +202,11 @@ func (r *cell) preflight(ctx context.Context) error {
 	if !slices.Contains(st.Backends, r.backend) {
 		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
 	}
-	need := uint64(float64(r.c.ModelBytes) * memoryFactor)
+	factor := memoryFactor
+	if p, ok := st.WorkerProfiles[r.backend]; ok && p.MemoryFactor > 0 {
+		factor = p.MemoryFactor // the worker's own (2.4 for the Rust worker's F32 weights)
+	}
+	need := uint64(float64(r.c.ModelBytes) * factor)
 	free, what := st.RAMAvailableBytes, "RAM"
 	if r.backend == "cuda" {
 		free, what = 0, "VRAM"
@@ -210,7 +215,7 @@ func (r *cell) preflight(ctx context.Context) error {
 		}
 	}
 	if need > free {
-		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), memoryFactor, r.p.Name, gib(free), what)}
+		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), factor, r.p.Name, gib(free), what)}
 	}
 	return nil
 }

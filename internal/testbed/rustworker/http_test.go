@@ -96,8 +96,10 @@ func TestExecuteStream(t *testing.T) {
 	}
 	assert.Equal(t, greedy(t, dir, "The capital of France is", 8), text.String())
 
-	// Llama sessions are fresh per request: the same request, the same tokens.
-	_, again := execute(t, p, `{"job_id":"j1","prompt":"The capital of France is","max_tokens":8,"temperature":0}`)
+	// Llama sessions are fresh per request: the same request, the same
+	// tokens; a stop string is validated but never applied.
+	stop, _ := json.Marshal(evs[1].Text)
+	_, again := execute(t, p, `{"job_id":"j1","prompt":"The capital of France is","max_tokens":8,"temperature":0,"stop":[`+string(stop)+`]}`)
 	assert.Equal(t, evs[:len(evs)-1], again[:len(again)-1])
 }
 
