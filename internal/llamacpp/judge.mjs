@@ -67,9 +67,17 @@ async function greedy(opts) {
       if (steps.length >= n) break;
     }
   }
-  const text = model.detokenize(steps.map((s) => s.token));
+  // Each step's text is what it adds to the detokenized prompt + earlier steps.
+  const all = prompt.concat(steps.map((s) => s.token));
+  const promptText = model.detokenize(prompt);
+  let prev = promptText;
+  steps.forEach((s, i) => {
+    const cur = model.detokenize(all.slice(0, prompt.length + i + 1));
+    s.text = cur.startsWith(prev) ? cur.slice(prev.length) : cur;
+    prev = cur;
+  });
   await context.dispose(); await model.dispose(); await llama.dispose();
-  return { steps, text };
+  return { prompt_text: promptText, steps };
 }
 
 // bench: prefill of P tokens (one batch), then N greedy decode steps, timed apart.
