@@ -24,5 +24,6 @@
 // Each call is a fresh Node process (about 0.3 s of start-up, not counted in
 // Timing). Settings that could change results are pinned in judge.mjs: CPU
 // only, F32 KV cache (llama.cpp's default is F16), no flash attention, greedy
-// sampling with no penalties.
+// sampling with no penalties (the sampler keeps the top two logits
+// raw and the script feeds back the better one).
 package llamacpp

@@ -27,11 +27,14 @@ const installHint = "hint: run scripts/deps.sh (or make deps) from the module ro
 
 // Step is one greedy decoding step of llama.cpp.
 type Step struct {
-	Token     int     // the chosen (most probable) token id
-	Top1      float32 // its log-probability: the logit minus the step's log-sum-exp
-	Top2      float32 // the runner-up's log-probability; -Inf if it underflowed
-	Top2Token int     // the runner-up's id; -1 if the vocabulary has one token
-	Text      string  // what the token adds to the detokenized text before it (llama.cpp's detokenizer)
+	Token int // the chosen (most probable) token id
+	// Top1 and Top2 are the two best logits less the same constant (their
+	// log-probabilities among the two: node-llama-cpp exposes probabilities,
+	// not logits), so Top1-Top2 is the logit margin; Top2 is -Inf if its
+	// probability underflowed.
+	Top1, Top2 float32
+	Top2Token  int    // the runner-up's id; -1 if the vocabulary has one token
+	Text       string // what the token adds to the detokenized text before it (llama.cpp's detokenizer)
 }
 
 // Margin is the gap between the two best logits (log-probabilities differ
