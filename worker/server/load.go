@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -76,16 +77,39 @@ func Load(path string, opts LoadOptions) (*Backend, error) {
 	}
 	return &Backend{
 		Name:      filepath.Base(dir),
-		Model:     engineModel{m},
+		Model:     engineModel{m, tok.VocabSize()},
 		Tokenizer: tokenizerAdapter{tok},
 		EOS:       eos,
 		Close:     func() error { return errors.Join(m.Close(), set.Close()) },
 	}, nil
 }
 
-type engineModel struct{ m *engine.Model }
+// engineModel serves the engine's sessions with logits cut to the
+// tokenizer's ids: real embeddings are padded beyond the tokenizer (Phi-3
+// 32064 rows for 32011 tokens, Qwen2.5 151936 for 151665), and an id no
+// tokenizer can decode must never be sampled.
+type engineModel struct {
+	m     *engine.Model
+	vocab int
+}
 
-func (e engineModel) NewSession() Session   { return e.m.NewSession() }
+func (e engineModel) NewSession() Session {
+	return vocabSession{e.m.NewSession(), e.vocab}
+}
+
+type vocabSession struct {
+	s     *engine.Session
+	vocab int
+}
+
+func (v vocabSession) ForwardContext(ctx context.Context, tokens []int) ([]float32, error) {
+	logits, err := v.s.ForwardContext(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	return logits[:min(v.vocab, len(logits))], nil
+}
+
 func (e engineModel) ContextLength() int    { return e.m.Config().MaxPositions }
 func (e engineModel) WeightBytes() int64    { return e.m.WeightBytes() }
 func (e engineModel) Config() engine.Config { return e.m.Config() }
