@@ -11,20 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/internal/llamacpp"
+	"github.com/rbee-go/rbee/worker/realmodel"
 )
 
 var stories260K = filepath.Join("..", "..", "testdata", "realmodel", "stories260K", "stories260K.gguf")
-
-// The published greedy outputs of stories260K (README of the fixture, from
-// llama2.c's own tests). llama2.c's `-n STEPS` counts positions from the
-// first prompt token, so it writes STEPS-len(prompt)+1 tokens.
-const (
-	published200 = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high.\n" +
-		"Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do. She said, \"I want to play with your ball, but I can't find it.\"\n" +
-		"Lily was sad and didn't know what to do. She said, \"I'm sorry, Lily. I didn't know what to do.\"\n" +
-		"Lily didn't want to help her mom, so she"
-	publishedOnceUponATime = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily"
-)
 
 // nearTie is the README's rule: llama.cpp agrees with the float32 reference
 // except where its top two logits are within about 0.002 (rounding, e.g. of
@@ -58,39 +48,31 @@ func TestStories260KPublishedOutputs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	t.Run("Once upon a time, 60 tokens", func(t *testing.T) {
-		steps, err := llamacpp.Greedy(ctx, stories260K, []int{1, 403, 407, 261, 378}, 60)
+	t.Run("Once upon a time", func(t *testing.T) {
+		steps, err := llamacpp.Greedy(ctx, stories260K, realmodel.PromptIDs(), realmodel.PromptTokens)
 		require.NoError(t, err)
-		checkPublished(t, steps, "Once upon a time", publishedOnceUponATime)
+		checkPublished(t, steps, realmodel.Prompt, realmodel.PromptText)
 	})
 
-	t.Run("BOS: 200 tokens, then the end of story after 345", func(t *testing.T) {
-		steps, err := llamacpp.Greedy(ctx, stories260K, []int{1}, 346)
+	t.Run("BOS, then the end of story", func(t *testing.T) {
+		steps, err := llamacpp.Greedy(ctx, stories260K, []int{1}, realmodel.EOSAfter+1)
 		require.NoError(t, err)
 		// The first token is "▁Once": llama2.c drops the space after BOS.
 		first := steps[0]
 		first.Text = strings.TrimPrefix(first.Text, " ")
-		checkPublished(t, append([]llamacpp.Step{first}, steps[1:200]...), "", published200)
+		checkPublished(t, append([]llamacpp.Step{first}, steps[1:realmodel.BOSTokens]...), "", realmodel.BOSText)
 		// llama2.c models end a story with token 1 (BOS), here as the 346th token.
 		ids := llamacpp.Tokens(steps)
-		assert.NotContains(t, ids[:345], 1)
-		assert.Equal(t, 1, ids[345])
+		assert.NotContains(t, ids[:realmodel.EOSAfter], realmodel.EOSToken)
+		assert.Equal(t, realmodel.EOSToken, ids[realmodel.EOSAfter])
 		for i, s := range steps {
+			assert.Positive(t, s.Margin(), "step %d", i)
+			assert.NotEqual(t, s.Token, s.Top2Token, "step %d", i)
 			if s.Margin() < nearTie {
 				t.Logf("near-tie at step %d: margin %.5f", i, s.Margin())
 			}
 		}
 	})
-}
-
-func TestGreedyMargins(t *testing.T) {
-	steps, err := llamacpp.Greedy(context.Background(), stories260K, []int{1}, 8)
-	require.NoError(t, err)
-	for i, s := range steps {
-		assert.Positive(t, s.Margin(), "step %d", i)
-		assert.LessOrEqual(t, s.Top1, float32(0), "step %d: a log-probability", i)
-		assert.NotEqual(t, s.Token, s.Top2Token, "step %d", i)
-	}
 }
 
 func TestBench(t *testing.T) {
