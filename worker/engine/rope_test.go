@@ -12,8 +12,12 @@ import (
 
 // unpermuteQK turns HF-layout q/k rows back into the original (Meta, GGUF)
 // layout, as llama.cpp's converter does: per head, original row 2i+j is HF
-// row j·hd/2+i.
-func (w weights) unpermuteQK(s spec) weights {
+// row j·hd/2+i. permuteQK is the inverse (the HF converter's permute).
+func (w weights) unpermuteQK(s spec) weights { return w.reorderQK(s, true) }
+
+func (w weights) permuteQK(s spec) weights { return w.reorderQK(s, false) }
+
+func (w weights) reorderQK(s spec, toOriginal bool) weights {
 	hd := s.hidden / s.heads
 	out := weights{}
 	for name, t := range w {
@@ -32,6 +36,9 @@ func (w weights) unpermuteQK(s spec) weights {
 				for i := range hd / 2 {
 					for j := range 2 {
 						dst, from := h*hd+2*i+j, h*hd+j*hd/2+i
+						if !toOriginal {
+							dst, from = from, dst
+						}
 						copy(vals[dst*cols:(dst+1)*cols], src.vals[from*cols:(from+1)*cols])
 					}
 				}

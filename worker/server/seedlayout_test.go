@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	rbee "github.com/rbee-go/rbee"
 	"github.com/rbee-go/rbee/worker"
 	"github.com/rbee-go/rbee/worker/engine"
 	"github.com/rbee-go/rbee/worker/safetensors"
@@ -66,13 +63,7 @@ func writeSeedFolder(t *testing.T, folder, tok string, tokVocab int, promptIDs [
 	for _, f := range []string{"generation_config.json", "tokenizer_config.json"} {
 		copyFile(t, filepath.Join(src, f), filepath.Join(dir, f))
 	}
-	gz, err := rbee.Tokenizers.Open("testdata/tokenizers/" + tok + "/tokenizer.json.gz")
-	require.NoError(t, err)
-	defer gz.Close()
-	zr, err := gzip.NewReader(gz)
-	require.NoError(t, err)
-	tj, err := io.ReadAll(zr)
-	require.NoError(t, err)
+	tj := fixtureFile(t, tok, "tokenizer.json.gz")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644))
 
 	var layout reconstructed
