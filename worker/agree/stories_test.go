@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/worker/engine"
@@ -14,29 +13,33 @@ var stories = filepath.Join("..", "..", "testdata", "realmodel", "stories260K")
 
 // f32Tie is the margin below which two float32 engines may order the top two
 // tokens differently: llama.cpp with an F32 KV cache and our engine differ
-// by about 1e-5 in the logits (summation order), far below it.
+// by about 1e-5 in the logits (summation order), far below it. It is the
+// fixture README's rule for stories260K.
 const f32Tie = 0.002
 
-// TestStories260KSafetensorsVsGGUF: our engine on the hf/ folder and
-// llama.cpp on the GGUF hold the same trained weights (q/k rows permuted for
-// the two RoPE layouts), so they must write the same 200 tokens.
-func TestStories260KSafetensorsVsGGUF(t *testing.T) {
-	m, err := engine.Load(filepath.Join(stories, "hf"), engine.Options{Threads: 1})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = m.Close() })
-	r := compare(t, m, filepath.Join(stories, "stories260K.gguf"), []int{1}, 200)
-	r.Model, r.Type = "stories260K", "F32"
-	t.Log(r)
-	checkRow(t, r, f32Tie)
-}
-
-// checkRow fails on any difference where llama.cpp's top two logits are
-// tie or more apart, printing each difference with its margin.
-func checkRow(t *testing.T, r row, tie float32) {
-	t.Helper()
-	assert.GreaterOrEqual(t, r.Compared, 32)
-	for _, d := range r.Diffs {
-		t.Log(d)
-		assert.Less(t, d.Margin, tie, "%s %s: the engines disagree at a step that is no near-tie: %s", r.Model, r.Type, d)
+// TestStories260K: llama.cpp and our engine on the same stories260K.gguf
+// (F32) write the same 200 tokens from BOS; so does our engine on the hf/
+// folder, which holds the same trained weights with q/k rows permuted for
+// rotate_half.
+func TestStories260K(t *testing.T) {
+	gguf := filepath.Join(stories, "stories260K.gguf")
+	steps := judge(t, gguf, []int{1}, 200)
+	for _, c := range []struct {
+		name string
+		load func() (*engine.Model, error)
+	}{
+		{"stories260K.gguf", func() (*engine.Model, error) { return engine.LoadGGUF(gguf, engine.Options{Threads: 1}) }},
+		{"stories260K hf/", func() (*engine.Model, error) {
+			return engine.Load(filepath.Join(stories, "hf"), engine.Options{Threads: 1})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := c.load()
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = m.Close() })
+			r := walk(t, m, []int{1}, steps)
+			r.Model, r.Type = c.name, "F32"
+			checkRow(t, r, f32Tie)
+		})
 	}
 }
