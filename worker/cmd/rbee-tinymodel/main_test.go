@@ -20,6 +20,10 @@ func TestRun(t *testing.T) {
 		{"bad flag", []string{"--nope"}, 2},
 		{"unknown arch", []string{"--arch", "gpt2", "--out", dir}, 1},
 		{"one model", []string{"--arch", "phi3", "--out", filepath.Join(dir, "phi3"), "--seed", "3"}, 0},
+		{"unknown gguf type", []string{"--arch", "llama", "--out", dir, "--gguf", "Q9_9"}, 2},
+		{"empty gguf list", []string{"--arch", "llama", "--out", dir, "--gguf", ""}, 2},
+		{"gguf of an unknown arch", []string{"--arch", "gpt2", "--out", dir, "--gguf", "F32"}, 1},
+		{"gguf files", []string{"--arch", "llama", "--out", filepath.Join(dir, "gguf"), "--gguf", "f32,Q8_0"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,4 +32,7 @@ func TestRun(t *testing.T) {
 	}
 	assert.FileExists(t, filepath.Join(dir, "phi3", "model.safetensors"))
 	assert.FileExists(t, filepath.Join(dir, "phi3", "config.json"))
+	assert.FileExists(t, filepath.Join(dir, "gguf", "tiny-llama-F32.gguf"))
+	assert.FileExists(t, filepath.Join(dir, "gguf", "tiny-llama-Q8_0.gguf"))
+	assert.NoFileExists(t, filepath.Join(dir, "gguf", "config.json"), "--gguf writes only the GGUF files")
 }
