@@ -41,6 +41,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerMatrixSteps(sc, w)
 	registerRemoteSteps(sc, w)
 	registerSignoffSteps(sc, w)
+	registerRustWorkerSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
@@ -112,6 +113,8 @@ func (w *World) Expand(s string) string {
 			return w.UserHome
 		case "BIN_DIR":
 			return w.Bins.Dir
+		case "RUST_SEED": // the Rust worker stand-in's three binaries
+			return w.Bins.RustSeedDir()
 		}
 		if v, ok := w.Env[k]; ok {
 			return v

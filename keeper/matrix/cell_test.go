@@ -113,8 +113,17 @@ func TestCellFailureIsReported(t *testing.T) {
 	r := setupLocal(t, "tiny-phi3")
 	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
 	require.Equal(t, matrix.Fail, c.Status)
-	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
-	assert.Contains(t, c.Reason, "exited before becoming ready")
+	assert.Equal(t, "spawn: exited before ready: cannot open the model", c.Reason, "ends with the worker's own line")
+	assert.Equal(t, []string{"cannot open the model"}, c.LogTail)
+
+	dir := t.TempDir()
+	require.NoError(t, matrix.WriteResults(dir, matrix.Run{Cells: []matrix.Cell{c}}))
+	b, err := os.ReadFile(filepath.Join(dir, "worker-logs", "localhost_cpu_tiny-phi3.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "cannot open the model\n", string(b))
+	b, err = os.ReadFile(filepath.Join(dir, matrix.ResultsJSON))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"log_tail": [`)
 }
 
 // A worker that never gets ready: the cell times out, and no process is left.
@@ -122,7 +131,7 @@ func TestCellTimeoutLeavesNoProcess(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-phi3")
 	prepare(t, r)
@@ -146,7 +155,7 @@ func TestCellInterruptedStopsTheWorker(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-llama")
 

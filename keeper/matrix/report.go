@@ -111,12 +111,13 @@ func RenderSection(r Run, sec Section) string {
 			if !ok || c.Status != Pass {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, firstTokenText(c), c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
 		}
 	}
 	b.WriteString("\nload = spawn to ready (the hive's record); first token = request to first token event (first run);\n" +
 		"tokens/s = the lower of the client's first-to-last-token rate and the worker's tokens / generation time\n" +
-		"(second run); overhead = cell wall time minus download, load and generation.\n")
+		"(second run); overhead = cell wall time minus download, load and generation.\n" +
+		bufferedNote)
 	b.WriteString("\n**Architectures:**\n\n")
 	for _, a := range archOrder(cells) {
 		note := archNotes[a]

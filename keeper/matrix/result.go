@@ -50,6 +50,12 @@ type Cell struct {
 	DownloadMs int64 `json:"download_ms"`
 	// StepsMs is the wall time of each cell step, in the order run.
 	StepsMs []StepTime `json:"steps_ms,omitempty"`
+	// Buffered: the worker sent the whole stream at once (the seed-era
+	// Rust worker), so FirstTokenMs is not reported.
+	Buffered bool `json:"buffered,omitempty"`
+	// LogTail is the worker's log tail of a failed spawn (also written to
+	// results/worker-logs/).
+	LogTail []string `json:"log_tail,omitempty"`
 }
 
 // StepTime is the wall time of one cell step.
