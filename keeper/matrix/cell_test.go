@@ -92,7 +92,7 @@ func TestCellTimeoutLeavesNoProcess(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-phi3")
 	prepare(t, r)
@@ -116,7 +116,7 @@ func TestCellInterruptedStopsTheWorker(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-llama")
 
