@@ -32,6 +32,11 @@ func TestSpawnRefusals(t *testing.T) {
 		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "not downloaded"},
 		{"files missing", func(f *fixture) { require.NoError(t, os.RemoveAll(f.catalog["tiny"].Path)) },
 			workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "files are missing"},
+		{"files changed since the download", func(f *fixture) {
+			m := f.catalog["tiny"]
+			m.Changed = []string{"model.safetensors (missing)"}
+			f.catalog["tiny"] = m
+		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "files changed since: model.safetensors (missing)"},
 		{"backend not in the model's backends", nil, workers.SpawnRequest{Backend: "metal", ModelID: "tiny"},
 			workers.CodeBackendUnsupported, "supports backends [cpu, cuda], not metal"},
 		{"backend not on this host", func(f *fixture) { f.host.unavailable = errors.New("no nvidia-smi") },

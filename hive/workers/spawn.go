@@ -137,6 +137,11 @@ func (m *Manager) checkModel(ctx context.Context, req SpawnRequest) (Model, erro
 		return Model{}, newError(CodeModelNotDownloaded, "run `rbee-hive models download "+mdl.ID+"`",
 			"model %q is registered but not downloaded", mdl.ID)
 	}
+	if len(mdl.Changed) > 0 {
+		return Model{}, newError(CodeModelNotDownloaded,
+			"download again (only what is missing or changed is fetched): rbee-hive models download "+mdl.ID,
+			"model %q is marked downloaded but its files changed since: %s", mdl.ID, strings.Join(mdl.Changed, ", "))
+	}
 	if _, err := os.Stat(mdl.Path); err != nil {
 		e := newError(CodeModelNotDownloaded, "run `rbee-hive models download "+mdl.ID+"`",
 			"model %q is marked downloaded but its files are missing", mdl.ID)
