@@ -49,7 +49,7 @@ func (h Hive) Download(ctx context.Context, id string, opts DownloadOptions) (*D
 		client = hfhub.New(hfhub.ConfigFromEnv(os.Getenv))
 	}
 	dir := store.ModelDir(id)
-	res, err := client.Download(ctx, hfhub.Request{Repo: m.Metadata.Repo, Revision: rev, Include: m.Metadata.Include, Dir: dir})
+	res, err := client.Download(ctx, hfhub.Request{Repo: m.Metadata.Repo, Revision: rev, Include: m.Metadata.Include, Dir: dir, Home: h.Home})
 	if err != nil {
 		return nil, err
 	}
