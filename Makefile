@@ -7,7 +7,7 @@ POOLS    ?= localhost:cpu,harness:cpu
 TIMEOUT  ?= 80m
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all deps build test features lint install demo bench bench-worker bench-download bench-workers bench-ssh bench-matrix clean
+.PHONY: all deps build test features lint install demo signoff bench bench-worker bench-download bench-workers bench-ssh bench-matrix clean
 
 all: build
 
@@ -39,6 +39,10 @@ install:
 
 demo: deps build
 	./scripts/demo.sh
+
+# Checkpoint sign-off (README "Signing off a checkpoint"): make signoff CP=3 POOLS=mac:metal,workstation:cuda MODELS=qwen-0.5b
+signoff: deps build
+	@./scripts/signoff.sh "$(CP)" "$(if $(filter command line,$(origin POOLS)),$(POOLS))" "$(MODELS)"
 
 bench: bench-worker bench-download bench-workers bench-ssh bench-matrix
 

@@ -1,3 +1,4 @@
+@cp3
 Feature: CP3 model downloads from a Hugging Face compatible hub
   A pool fetches a registered model's files over the Hub's HTTP protocol from
   HF_ENDPOINT (here a mirror on loopback), resumes where a transfer stopped,
@@ -9,6 +10,7 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And I run "rbee-hive models register tiny --name 'Tiny test model' --repo rbee-testing/tiny --architecture llama --backends cpu"
     And the command succeeds
 
+  @cp3.download @cp3.download-catalog @cp3.download-verify
   Scenario: a download shows progress, verifies every file and updates the catalog
     Given the hub mirror stalls "model.safetensors" for 2.5 seconds after 1024 KiB once
     When I run "rbee-hive models download tiny"
@@ -22,6 +24,7 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And "models/tiny/README.md" does not exist under the home
     And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
 
+  @cp3.download @cp3.download-verify
   Scenario Outline: a generated tiny model repo downloads with all its files
     Given the hub mirror also serves the tiny model "<model>"
     And I run "rbee-hive models register <model> --name '<model>' --repo rbee-testing/<model> --architecture <arch> --backends cpu"
@@ -76,6 +79,7 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And the hub mirror sent at least 1.5 times the size of "model.safetensors"
     And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
 
+  @cp3.download-verify
   Scenario: a corrupted transfer is detected, thrown away and fetched again
     Given the hub mirror corrupts byte 5000000 of "model.safetensors" once
     When I run "rbee-hive models download tiny"
@@ -175,6 +179,7 @@ Feature: CP3 model downloads from a Hugging Face compatible hub
     And the files of "tiny" match the hub
     And the catalog marks "tiny" downloaded with its files, sizes, sha256 and commit
 
+  @cp3.remote-download
   Scenario: the keeper downloads on a pool through its localhost transport
     When I run "rbee-keeper pool models download tiny --host localhost"
     Then the command succeeds

@@ -1,3 +1,4 @@
+@cp3
 Feature: CP3 worker lifecycle
   `rbee-hive worker spawn` returns only when the worker can serve, fails fast
   and clearly when it cannot, and never leaves a process or a record behind.
@@ -8,6 +9,7 @@ Feature: CP3 worker lifecycle
   Background:
     Given the tiny model "tiny-llama" is registered and downloaded
 
+  @cp3.worker-spawn @cp3.worker-background @cp3.worker-record @cp3.worker-list @cp3.worker-stop
   Scenario: Spawn a worker, run inference through the keeper, list it, stop it
     Given a free port "PORT"
     When I run "rbee-hive worker spawn cpu --model tiny-llama --port ${PORT} --json"
@@ -51,6 +53,7 @@ Feature: CP3 worker lifecycle
     And the JSON at "port" is a port above ${BUSY}
     And the worker "worker-cpu-0" answers healthy
 
+  @cp3.worker-status @cp3.worker-cleanup
   Scenario: A worker killed from outside shows as dead, and stop clears it
     Given a free port "PORT"
     When I run "rbee-hive worker spawn cpu --model tiny-llama --port ${PORT}"
@@ -65,6 +68,7 @@ Feature: CP3 worker lifecycle
     And stdout contains "was not running"
     And the worker list is empty
 
+  @cp3.worker-logs
   Scenario: Logs of a running worker
     Given a free port "PORT"
     When I run "rbee-hive worker spawn cpu --model tiny-llama --port ${PORT}"
@@ -78,6 +82,7 @@ Feature: CP3 worker lifecycle
     When I follow the logs of "worker-cpu-0" and stop the worker
     Then the follow ended when the worker exited
 
+  @cp3.worker-cleanup @cp3.worker-logs
   Scenario: A worker that crashes at start-up: the error shows its last log lines
     Given a worker binary that prints 30 lines and exits with 3
     When I run "rbee-hive worker spawn cpu --model tiny-llama"
@@ -91,6 +96,7 @@ Feature: CP3 worker lifecycle
     Then the command succeeds
     And stdout contains "boom 29"
 
+  @cp3.worker-cleanup
   Scenario: A worker that never becomes ready is killed when --wait passes
     Given a worker binary that never becomes ready
     When I run "rbee-hive worker spawn cpu --model tiny-llama --wait 1s"

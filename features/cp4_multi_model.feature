@@ -1,3 +1,4 @@
+@cp4
 Feature: CP4 multi-model matrix
   The checkpoint 4 gate: every model runs on every backend of every pool.
   For each pool (in parallel) and each model (one at a time) the matrix
@@ -10,6 +11,7 @@ Feature: CP4 multi-model matrix
   embedded hub mirror, on two harness pools: this machine, and a private
   OpenSSH pool on loopback reached over SSH exactly like a remote one.
 
+  @cp4.matrix
   Scenario: All four tiny models pass on localhost and on an SSH pool
     Given the matrix pools "localhost:cpu,harness:cpu"
     And the matrix models "tiny"

@@ -104,6 +104,7 @@ func (r *cell) run(ctx context.Context) error {
 	if err := r.timed("download", func() error { return r.download(ctx) }); err != nil {
 		return err
 	}
+	r.c.Downloaded = true
 	if err := r.timed("preflight", func() error { return r.preflight(ctx) }); err != nil {
 		return err
 	}

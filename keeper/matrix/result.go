@@ -23,13 +23,16 @@ const (
 
 // Cell is one model × pool/backend run and its metrics.
 type Cell struct {
-	Pool         string  `json:"pool"`
-	Backend      string  `json:"backend"`
-	Model        string  `json:"model"`
-	Repo         string  `json:"repo"`
-	Architecture string  `json:"architecture"`
-	Tiny         bool    `json:"tiny"`
-	Status       Status  `json:"status"`
+	Pool         string `json:"pool"`
+	Backend      string `json:"backend"`
+	Model        string `json:"model"`
+	Repo         string `json:"repo"`
+	Architecture string `json:"architecture"`
+	Tiny         bool   `json:"tiny"`
+	Status       Status `json:"status"`
+	// Downloaded: the model's files were on the pool, verified, when the
+	// cell went past its download step (a sign-off counts it per pool).
+	Downloaded   bool    `json:"downloaded"`
 	Reason       string  `json:"reason,omitempty"`
 	ModelBytes   int64   `json:"model_bytes"`
 	SpawnReadyMs int64   `json:"spawn_to_ready_ms"`
@@ -62,7 +65,16 @@ type Run struct {
 	Command string    `json:"command"`
 	Pools   []string  `json:"pools"`
 	WallMs  int64     `json:"wall_ms"`
+	Hives   []Hive    `json:"hives,omitempty"`
 	Cells   []Cell    `json:"cells"`
+}
+
+// Hive is what a pool's rbee-hive said of itself at the start of the run.
+type Hive struct {
+	Pool     string   `json:"pool"`
+	Version  string   `json:"version,omitempty"`
+	Backends []string `json:"backends,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // WriteJSON writes the run as indented JSON, creating the directory.

@@ -158,7 +158,7 @@ func (r *Runner) Close() error {
 // time. onCell (may be nil) sees every cell as it finishes.
 func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 	start := time.Now()
-	run := Run{Date: start.UTC(), Pools: r.cfg.Pools}
+	run := Run{Date: start.UTC(), Pools: r.cfg.Pools, Hives: r.hives(ctx)}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, p := range r.Pools {
@@ -181,6 +181,27 @@ func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 	run.WallMs = time.Since(start).Milliseconds()
 	r.Sort(&run)
 	return run
+}
+
+// hives asks every pool's rbee-hive for its version and backends, so a
+// run's results say what they were measured with.
+func (r *Runner) hives(ctx context.Context) []Hive {
+	out := make([]Hive, len(r.Pools))
+	var wg sync.WaitGroup
+	for i, p := range r.Pools {
+		wg.Go(func() {
+			k, host := p.Keeper()
+			out[i] = Hive{Pool: p.Name}
+			st, err := k.Status(ctx, host)
+			if err != nil {
+				out[i].Error = err.Error()
+				return
+			}
+			out[i].Version, out[i].Backends = st.Version, st.Backends
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // Sort orders a run's cells as the flags listed pools, backends and models
