@@ -170,8 +170,10 @@ func (r *cell) register(ctx context.Context) error {
 
 // downloadResult is the part of `models download --json` the cell reads.
 type downloadResult struct {
-	SizeBytes int64   `json:"size_bytes"`
-	Seconds   float64 `json:"seconds"`
+	Commit       string  `json:"commit"`
+	SizeBytes    int64   `json:"size_bytes"`
+	FetchedBytes int64   `json:"fetched_bytes"`
+	Seconds      float64 `json:"seconds"`
 }
 
 func (r *cell) download(ctx context.Context) error {
@@ -180,6 +182,7 @@ func (r *cell) download(ctx context.Context) error {
 		return err
 	}
 	r.c.ModelBytes = d.SizeBytes
+	r.c.Commit, r.c.FetchedBytes = d.Commit, d.FetchedBytes
 	r.c.DownloadMs = int64(d.Seconds * 1000)
 	return nil
 }
@@ -194,6 +197,7 @@ func (r *cell) preflight(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.c.HiveVersion, r.c.WorkerVersion = st.Version, st.WorkerVersions[r.backend]
 	if !slices.Contains(st.Backends, r.backend) {
 		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
 	}

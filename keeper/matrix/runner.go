@@ -25,6 +25,9 @@ type Config struct {
 	WorkDir     string        // the run's scratch directory (pool dirs, the mirror); must exist
 	Bins        *harness.Bins // built binaries; nil = built on first need
 	Log         *slog.Logger  // progress; nil = silent
+	// Resume is a previous run (-resume): its passed cells are reused when
+	// nothing they ran with changed, the rest run again.
+	Resume *Run
 }
 
 // DefaultCellTimeout is used when Config.CellTimeout is 0.
@@ -39,6 +42,7 @@ type Runner struct {
 	// Embedded is the in-process mirror serving the tiny models (nil when
 	// the run uses an external hub).
 	Embedded *hubmirror.Server
+	resume   *resumer
 }
 
 // Setup validates the flags, checks the hub is reachable, starts the
@@ -82,6 +86,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		r.Close()
 		return nil, err
 	}
+	r.resume = newResumer(cfg.Resume, r.HubURL)
 	var key struct {
 		once sync.Once
 		k    *sshpool.Key
@@ -165,7 +170,7 @@ func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 		wg.Go(func() {
 			for _, b := range p.Backends {
 				for _, m := range r.Models {
-					c := p.RunCell(ctx, b, m, r.cfg.CellTimeout)
+					c := r.Cell(ctx, p, b, m)
 					r.cfg.Log.Info("matrix cell", "pool", c.Pool, "backend", c.Backend, "model", c.Model, "status", c.Status, "reason", c.Reason)
 					mu.Lock()
 					run.Cells = append(run.Cells, c)
@@ -204,6 +209,15 @@ func (r *Runner) hives(ctx context.Context) []Hive {
 	return out
 }
 
+// Cell runs one cell, or takes it from the -resume run when it can stand.
+func (r *Runner) Cell(ctx context.Context, p *Pool, backend string, m Model) Cell {
+	if c, ok := r.resume.reuse(ctx, p, backend, m); ok {
+		r.cfg.Log.Info("matrix cell reused", "pool", c.Pool, "backend", c.Backend, "model", c.Model, "from", c.ReusedFrom)
+		return c
+	}
+	return p.RunCell(ctx, backend, m, r.cfg.CellTimeout)
+}
+
 // Sort orders a run's cells as the flags listed pools, backends and models
 // (cells finish in any order when pools run in parallel).
 func (r *Runner) Sort(run *Run) {
@@ -236,6 +250,9 @@ func (r *Runner) CommandLine(update bool) string {
 	}
 	if update {
 		parts = append(parts, "-update")
+	}
+	if r.cfg.Resume != nil {
+		parts = append(parts, "-resume")
 	}
 	return strings.Join(parts, " ")
 }
