@@ -77,6 +77,9 @@ func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout tim
 			err = step("stop", serr)
 		}
 	}
+	if r.workerID != "" && !r.stopped {
+		c.leftWorker = r.workerID
+	}
 	c.WallMs = time.Since(start).Milliseconds()
 	var skip *skipError
 	switch {

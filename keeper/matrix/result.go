@@ -64,6 +64,11 @@ type Cell struct {
 	// a redial (the first try's worker stopped first).
 	Redials int  `json:"redials,omitempty"`
 	Retried bool `json:"retried,omitempty"`
+	// ReturnToCellMs is, for a retried cell, the time from the pool's
+	// return (the redial) to the retry starting.
+	ReturnToCellMs int64 `json:"return_to_cell_ms,omitempty"`
+
+	leftWorker string // a worker the cell could not stop (its pool was away)
 }
 
 // StepTime is the wall time of one cell step.

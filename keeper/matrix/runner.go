@@ -25,6 +25,9 @@ type Config struct {
 	WorkDir     string        // the run's scratch directory (pool dirs, the mirror); must exist
 	Bins        *harness.Bins // built binaries; nil = built on first need
 	Log         *slog.Logger  // progress; nil = silent
+	// RedialLimit is how long a pool whose SSH connection dropped is
+	// redialled before its remaining cells fail (0 = DefaultRedialLimit).
+	RedialLimit time.Duration
 	// Resume is a previous run (-resume): its passed cells are reused when
 	// nothing they ran with changed, the rest run again.
 	Resume *Run
@@ -51,6 +54,9 @@ type Runner struct {
 func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CellTimeout <= 0 {
 		cfg.CellTimeout = DefaultCellTimeout
+	}
+	if cfg.RedialLimit <= 0 {
+		cfg.RedialLimit = DefaultRedialLimit
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -93,7 +99,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		err  error
 	}
 	env := poolEnv{
-		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0,
+		workDir: cfg.WorkDir, hub: r.HubURL, redialLimit: cfg.RedialLimit, embedded: r.Embedded, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0,
 		bins: func() (*harness.Bins, error) {
 			if cfg.Bins != nil {
 				return cfg.Bins, nil
@@ -215,7 +221,7 @@ func (r *Runner) Cell(ctx context.Context, p *Pool, backend string, m Model) Cel
 		r.cfg.Log.Info("matrix cell reused", "pool", c.Pool, "backend", c.Backend, "model", c.Model, "from", c.ReusedFrom)
 		return c
 	}
-	return p.RunCell(ctx, backend, m, r.cfg.CellTimeout)
+	return p.runCell(ctx, backend, m, r.cfg.CellTimeout)
 }
 
 // Sort orders a run's cells as the flags listed pools, backends and models

@@ -38,7 +38,7 @@ func RunT(t *testing.T, f testflags.Matrix) {
 		t.Cleanup(cancel)
 	}
 	dir := filepath.Join(root, "results")
-	cfg := Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, WorkDir: workDir(t)}
+	cfg := Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, RedialLimit: f.RedialLimit, WorkDir: workDir(t)}
 	if f.Resume {
 		if cfg.Resume, err = LoadRun(filepath.Join(dir, ResultsJSON)); err != nil {
 			t.Fatalf("matrix: %v", err)
