@@ -23,6 +23,9 @@ type SpawnRequest struct {
 	GPU     int
 	Port    int           // 0 = 8000+GPU; taken → the next free one
 	Wait    time.Duration // readiness deadline; 0 = DefaultWait
+	// Context is the tokens (prompt + output) the worker's requests will
+	// use: the memory preflight adds their KV cache. 0 = not counted.
+	Context int
 }
 
 // SpawnResult is the ready worker (or the one already running).
@@ -117,6 +120,9 @@ func checkRequest(req *SpawnRequest) error {
 	}
 	if req.Wait == 0 {
 		req.Wait = DefaultWait
+	}
+	if req.Context < 0 {
+		return newError(CodeInvalidRequest, "", "--context must be 0 or more tokens, not %d", req.Context)
 	}
 	return nil
 }

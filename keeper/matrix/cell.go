@@ -190,6 +190,10 @@ func (r *cell) download(ctx context.Context) error {
 	return nil
 }
 
+// cellContext bounds the tokens a cell's requests use, for the hive's KV
+// cache preflight: at most one token per prompt byte, BOS, and the output.
+const cellContext = len(Prompt) + 1 + MaxTokens
+
 // memoryFactor is DESIGN §3's preflight margin over the model's bytes.
 const memoryFactor = 1.2
 
@@ -223,7 +227,8 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 	if d, ok := ctx.Deadline(); ok {
 		wait = max(time.Until(d)-5*time.Second, time.Second)
 	}
-	args := []string{"worker", "spawn", r.backend, "--model", r.m.ID, "--wait", wait.Round(time.Second).String()}
+	args := []string{"worker", "spawn", r.backend, "--model", r.m.ID, "--wait", wait.Round(time.Second).String(),
+		"--context", strconv.Itoa(cellContext)}
 	if r.p.onThisMachine {
 		port, err := freePort()
 		if err != nil {
