@@ -48,45 +48,6 @@ func setupFaults(t *testing.T, pools []string, models string, limit time.Duratio
 	return r
 }
 
-// noWorkers checks that no worker record is left in any pool's home.
-func noWorkers(t *testing.T, r *matrix.Runner) {
-	t.Helper()
-	for _, p := range r.Pools {
-		ents, _ := os.ReadDir(filepath.Join(p.SSHD().Home, "workers"))
-		for _, e := range ents {
-			assert.False(t, strings.HasSuffix(e.Name(), ".json"), "pool %s: worker record %s left", p.Name, e.Name())
-		}
-	}
-}
-
-// The pool's network is cut mid-cell and comes back: the cell is retried
-// once after the redial (its first worker stopped) and passes; the table
-// says it needed a redial.
-func TestCellRetriedAfterRedial(t *testing.T) {
-	r := setupFaults(t, []string{"harness-ns:cpu"}, "tiny-llama", time.Minute)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
-	p := r.Pools[0]
-	ctx := context.Background()
-	var cutAt time.Time
-	whenWorkerRecorded(t, p.SSHD().Home, func() {
-		cutAt = time.Now()
-		_ = p.SSHD().Cut(ctx)
-		time.Sleep(4 * time.Second)
-		_ = p.SSHD().Restore(ctx)
-	})
-	run := r.Run(ctx, nil)
-	require.Len(t, run.Cells, 1)
-	c := run.Cells[0]
-	require.False(t, cutAt.IsZero(), "the cut happened")
-	require.Equal(t, matrix.Pass, c.Status, c.Reason)
-	assert.True(t, c.Retried)
-	assert.GreaterOrEqual(t, c.Redials, 1)
-	assert.Less(t, c.ReturnToCellMs, int64(5000), "the retry starts soon after the pool is back")
-	t.Logf("pool return to retry start: %d ms", c.ReturnToCellMs)
-	assert.Contains(t, matrix.Render(run, nil), "retried after ")
-	noWorkers(t, r)
-}
-
 // A pool that stays away fails its remaining cells with "pool unreachable
 // since T"; the other pool goes on and passes.
 func TestPoolThatStaysAwayFailsItsCells(t *testing.T) {
