@@ -51,9 +51,10 @@ bench-worker:
 	$(GO) test -run '^$$' -bench 'Prefill' -benchtime 3x -count 5 -timeout 60m ./worker/engine/
 	$(GO) test -run '^$$' -bench 'Decode|Bandwidth' -benchtime 20x -count 5 -timeout 60m ./worker/engine/
 
-# 1 GiB from the hub mirror on loopback: hive client vs curl alternately, 5 rounds, medians; then a 50% cut + resume.
+# Whole `rbee-hive models download` processes vs curl on the hub mirror, alternately, 5 rounds, medians:
+# 1 GiB on loopback; 256 MiB through Toxiproxy (40 MB/s per connection, 20 ms); 50% cuts + resume.
 bench-download:
-	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
+	$(GO) test -run '^$$' -bench 'Download(VsCurl|Capped|Resume)' -benchtime 1x -timeout 40m ./hive/hfhub/
 
 # Healthy → spawn returns, and stop of a worker that honours SIGTERM (stand-in and real Go worker).
 bench-workers:

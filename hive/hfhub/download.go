@@ -64,6 +64,9 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if req.Revision == "" {
 		req.Revision = "main"
 	}
+	if err := c.checkEndpoint(); err != nil {
+		return nil, err
+	}
 	if org, name, ok := strings.Cut(req.Repo, "/"); !ok || org == "" || name == "" || strings.Contains(name, "/") {
 		return nil, &Error{Code: CodeNotFound, Repo: req.Repo, Msg: fmt.Sprintf("repo %q is not ORG/NAME", req.Repo)}
 	}

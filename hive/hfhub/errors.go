@@ -19,6 +19,7 @@ const (
 	CodeNoFiles          Code = "NO_MATCHING_FILES"     // include patterns matched nothing
 	CodeUnavailable      Code = "HUB_UNAVAILABLE"       // retries exhausted (5xx, resets, stalls, checksums)
 	CodeBadResponse      Code = "HUB_BAD_RESPONSE"      // an answer the client cannot use
+	CodeBadEndpoint      Code = "HUB_BAD_ENDPOINT"      // HF_ENDPOINT is not an http(s) URL
 	CodeWriteFailed      Code = "DOWNLOAD_WRITE_FAILED" // the model folder cannot be written
 	CodeBusy             Code = "DOWNLOAD_IN_PROGRESS"  // another download holds the folder
 )
@@ -61,6 +62,7 @@ var (
 	ErrCDN              = &Error{Code: CodeCDN}
 	ErrInsufficientDisk = &Error{Code: CodeInsufficientDisk}
 	ErrNoFiles          = &Error{Code: CodeNoFiles}
+	ErrBadEndpoint      = &Error{Code: CodeBadEndpoint}
 	ErrUnavailable      = &Error{Code: CodeUnavailable}
 	ErrBusy             = &Error{Code: CodeBusy}
 )
@@ -70,7 +72,6 @@ var (
 	ErrStalled          = errors.New("stalled")
 	ErrChecksumMismatch = errors.New("checksum mismatch")
 	ErrSizeMismatch     = errors.New("size mismatch")
-	ErrNoProgress       = errors.New("no progress")
 )
 
 // statusError is a non-2xx answer that is worth retrying (5xx, 416).

@@ -90,8 +90,12 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (t try, 
 	off := st.Size()
 	if p := readPartial(j.dir, e.Path); p == nil || !p.stream(e) {
 		// Bytes of another version of the file (or of unknown origin) are
-		// not resumed: they would only fail verification at the end.
+		// not resumed: they would only fail verification at the end. Of
+		// parallel ranges, the contiguous written prefix is kept.
 		off = 0
+		if p != nil && p.ranges(e) {
+			off = p.prefix()
+		}
 		if err := writePartial(j.dir, e.Path, newPartial(e, 0)); err != nil {
 			return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write the sidecar of " + inc, Err: err}
 		}

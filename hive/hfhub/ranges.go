@@ -33,10 +33,10 @@ func (c *Client) useRanges(j *job) bool {
 }
 
 // partSize splits a file into about 4 parts per connection, so a slow part
-// does not hold the others up at the end; 8 MiB to 256 MiB.
+// does not hold the others up at the end; 1 MiB to 256 MiB.
 func (c *Client) partSize(size int64) int64 {
 	n := size / int64(4*c.connections)
-	return min(max(n, 8<<20), 256<<20)
+	return min(max(n, 1<<20), 256<<20)
 }
 
 // fetchRanges is one attempt at a big LFS file: the parts still missing are
@@ -57,8 +57,16 @@ func (c *Client) fetchRanges(ctx context.Context, u, repo string, j *job) (t try
 	defer f.Close()
 	p := readPartial(j.dir, e.Path)
 	if st, err := f.Stat(); p == nil || !p.ranges(e) || err != nil || st.Size() != e.Size {
+		keep := int64(0) // a one-stream partial of this version is the parts' start
+		if p != nil && p.stream(e) && err == nil && st.Size() <= e.Size {
+			keep = st.Size()
+		}
 		p = newPartial(e, c.partSize(e.Size))
-		if err := f.Truncate(0); err != nil {
+		for i := range p.Done {
+			lo, hi := p.part(i)
+			p.Done[i] = min(max(keep-lo, 0), hi-lo)
+		}
+		if err := f.Truncate(keep); err != nil {
 			return t, err
 		}
 		if err := preallocate(f, e.Size); err != nil {
@@ -98,16 +106,16 @@ func (c *Client) fetchRanges(ctx context.Context, u, repo string, j *job) (t try
 
 // rangeRun is one attempt of fetchRanges.
 type rangeRun struct {
-	c       *Client
-	u, repo string
-	j       *job
-	f       *os.File
-	mu      sync.Mutex // guards p
-	p       *partial
-	moved   atomic.Int64
-	wake    chan struct{} // a part advanced: the hasher may go on
-	v       *verifier
-	lastTag int64 // written bytes at the last sidecar save
+	c        *Client
+	u, repo  string
+	j        *job
+	f        *os.File
+	mu       sync.Mutex // guards p
+	p        *partial
+	moved    atomic.Int64
+	wake     chan struct{} // a part advanced: the hasher may go on
+	v        *verifier
+	lastSave int64 // written bytes at the last sidecar save
 }
 
 func (r *rangeRun) written() int64 {
@@ -135,19 +143,29 @@ func (r *rangeRun) run(ctx context.Context) error {
 	hashed := make(chan error, 1)
 	r.v = newVerifier(r.j.entry)
 	go func() { hashed <- r.hash(ctx) }()
-	g, gctx := errgroup.WithContext(ctx)
+	// A part that breaks ends its worker only: the other connections go on
+	// (cancelling them would throw away the bytes they have in flight) and
+	// the next try fetches what is missing. Permanent errors stop them all.
+	var g errgroup.Group
+	var once sync.Once
+	var first error
 	for range min(r.c.connections, len(todo)) {
 		g.Go(func() error {
 			buf := make([]byte, readSize)
 			for i := range todo {
-				if err := r.fetchPart(gctx, i, buf); err != nil {
-					return err
+				if err := r.fetchPart(ctx, i, buf); err != nil {
+					once.Do(func() { first = err })
+					if permanent(err) || errors.Is(err, errNoRanges) {
+						cancel()
+					}
+					return nil
 				}
 			}
 			return nil
 		})
 	}
-	err := g.Wait()
+	_ = g.Wait()
+	err := first
 	if err != nil {
 		cancel() // the hasher's work is redone by the next try
 	}
@@ -246,9 +264,9 @@ func (r *rangeRun) fetchPart(ctx context.Context, i int, buf []byte) error {
 			r.c.progress.Advance(e.Path, int64(n))
 			r.mu.Lock()
 			r.p.Done[i] = off - lo
-			due := r.p.written()-r.lastTag >= saveEvery
+			due := r.p.written()-r.lastSave >= saveEvery
 			if due {
-				r.lastTag = r.p.written()
+				r.lastSave = r.p.written()
 				_ = writePartial(r.j.dir, e.Path, r.p) // best effort; every try ends with a save
 			}
 			r.mu.Unlock()
