@@ -29,3 +29,31 @@ Feature: CP4 multi-model matrix
     When the matrix runs
     Then the matrix fails within 10 seconds with "hub not reachable: http://127.0.0.1:1"
     And no cell ran
+
+  # GPU pools run the seed-era Rust worker (rust-worker-seed.md). Here its
+  # stand-in runs on a harness SSH pool with a fake GPU: a fake nvidia-smi
+  # that lists only processes that registered with it.
+
+  @cp4
+  Scenario: On the seed-era Rust worker over SSH only Llama passes, and every other cell says why in its words
+    Given the matrix pools "harness:cuda"
+    And the matrix models "tiny"
+    And the matrix pools run the Rust worker for cuda on a fake GPU
+    When the matrix runs
+    Then the cell "tiny-llama" on "harness/cuda" passes
+    And the cell "tiny-qwen2" on "harness/cuda" fails with "execute: run 1: worker error INFERENCE_FAILED: cannot broadcast ["
+    And the cell "tiny-mistral" on "harness/cuda" fails with "execute: run 1: worker error INFERENCE_FAILED: cannot broadcast ["
+    And the cell "tiny-phi3" on "harness/cuda" fails with "spawn: exited before ready: Unsupported model architecture: phi3"
+    And the results table shows "❌ (spawn: exited before ready: Unsupported model architecture: phi3)" for "tiny-phi3"
+    And the results table shows "❌ (execute: run 1: worker error INFERENCE_FAILED: cannot broadcast [" for "tiny-qwen2"
+    And the results table shows "✅" for "tiny-llama"
+    And no worker is left on any pool
+
+  @cp4
+  Scenario: A "cuda" build that runs on the CPU is caught by the GPU-use check
+    Given the matrix pools "localhost:cuda"
+    And the matrix models "tiny-llama"
+    And the matrix pools run a CPU-only build named llm-worker-rbee-cuda on a fake GPU
+    When the matrix runs
+    Then the cell "tiny-llama" on "localhost/cuda" fails with "gpu: worker did not use the GPU (nvidia-smi lists no process"
+    And no worker is left on any pool

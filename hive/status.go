@@ -25,9 +25,9 @@ type Status struct {
 	// binary (found or not), arguments, environment, memory factor, and
 	// where each value came from.
 	WorkerProfiles map[string]workers.Profile `json:"worker_profiles"`
-	// WorkerVersions maps each backend with a worker binary to what
-	// `<bin> --version` says ("" = it cannot say): a matrix resume reuses
-	// only cells run with the same worker.
+	// WorkerVersions maps each backend with a worker binary to its
+	// identity (name and content hash, workers.Manager.BinaryVersion): a
+	// matrix resume reuses only cells run with the same worker.
 	WorkerVersions map[string]string `json:"worker_versions,omitempty"`
 }
 
@@ -71,7 +71,7 @@ func (h Hive) Status(ctx context.Context) (Status, error) {
 		}
 		v, ok := byPath[path]
 		if !ok {
-			v = workers.BinaryVersion(ctx, path)
+			v = m.BinaryVersion(path)
 			byPath[path] = v
 		}
 		st.WorkerVersions[b] = v

@@ -42,6 +42,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerRemoteSteps(sc, w)
 	registerSignoffSteps(sc, w)
 	registerFaultSteps(sc, w)
+	registerRustWorkerSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
@@ -113,6 +114,8 @@ func (w *World) Expand(s string) string {
 			return w.UserHome
 		case "BIN_DIR":
 			return w.Bins.Dir
+		case "RUST_SEED": // the Rust worker stand-in's three binaries
+			return w.Bins.RustSeedDir()
 		}
 		if v, ok := w.Env[k]; ok {
 			return v

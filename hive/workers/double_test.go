@@ -78,6 +78,9 @@ func runDouble(args []string) int {
 		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
 	}
 	fmt.Printf("double %s: id=%s model=%s port=%d backend=%s device=%d\n", *mode, *id, *model, *port, *backend, *device)
+	if v := os.Getenv("RBEE_TEST_PROFILE_ENV"); v != "" {
+		fmt.Printf("profile env: %s\n", v)
+	}
 	switch *mode {
 	case "callback-first", "exit-after-callback", "wrong-callback":
 		return rustLikeDouble(*mode, *id, *port, *callback)

@@ -14,23 +14,25 @@ import (
 	"github.com/rbee-go/rbee/hive/workers"
 )
 
-// clapHelp is the help of the seed-era Rust llm-worker-rbee-cuda (clap 4).
-const clapHelp = `Usage: llm-worker-rbee-cuda [OPTIONS] --worker-id <WORKER_ID> --model <MODEL> --port <PORT> --callback-url <CALLBACK_URL>
+// clapHelp is the help of the seed-era Rust llm-worker-rbee-cuda (clap 4;
+// its command is named llorch-cuda-candled).
+const clapHelp = `CUDA GPU Candle-based multi-model worker daemon
+
+Usage: llorch-cuda-candled [OPTIONS] --worker-id <WORKER_ID> --model <MODEL> --port <PORT> --callback-url <CALLBACK_URL>
 
 Options:
       --worker-id <WORKER_ID>        Worker ID (UUID) - assigned by pool-managerd
-      --model <MODEL>                Model file path (GGUF format)
+      --model <MODEL>                Model file path (GGUF or ` + "`SafeTensors`" + ` format)
       --port <PORT>                  HTTP server port - assigned by pool-managerd
-      --callback-url <CALLBACK_URL>  Pool manager callback URL - where to report ready
-      --cuda-device <CUDA_DEVICE>    CUDA device ID [default: 0]
+      --callback-url <CALLBACK_URL>  Pool manager callback URL - where to report ready status
+      --cuda-device <CUDA_DEVICE>    CUDA device ID (default: 0) [default: 0]
   -h, --help                         Print help
-  -V, --version                      Print version
 `
 
 func TestParseHelp(t *testing.T) {
 	h := workers.ParseHelp(clapHelp)
 	assert.Equal(t, []string{"--worker-id", "--model", "--port", "--callback-url"}, h.Required)
-	assert.ElementsMatch(t, []string{"--worker-id", "--model", "--port", "--callback-url", "--cuda-device", "--help", "--version", "--h", "--V"}, h.Flags)
+	assert.ElementsMatch(t, []string{"--worker-id", "--model", "--port", "--callback-url", "--cuda-device", "--help", "--h"}, h.Flags)
 
 	goFlag := "Usage of double:\n  -mode string\n    \t(required)\n  -port int\n"
 	h = workers.ParseHelp(goFlag)
@@ -57,8 +59,8 @@ func helpScript(t *testing.T, help string) (bin, count string) {
 }
 
 func TestTemplateCheckRefuses(t *testing.T) {
-	rustCPU := strings.ReplaceAll(strings.ReplaceAll(clapHelp, "llm-worker-rbee-cuda", "llm-worker-rbee"),
-		"      --cuda-device <CUDA_DEVICE>    CUDA device ID [default: 0]\n", "")
+	rustCPU := strings.ReplaceAll(strings.ReplaceAll(clapHelp, "llorch-cuda-candled [OPTIONS]", "llm-worker-rbee"),
+		"      --cuda-device <CUDA_DEVICE>    CUDA device ID (default: 0) [default: 0]\n", "")
 	tests := []struct {
 		name, help, backend, args string
 		code                      workers.Code

@@ -183,9 +183,9 @@ func (m *Manager) resolveBin(p *Profile) error {
 	if strings.ContainsRune(p.Bin, filepath.Separator) {
 		if err := checkExecutable(p.Bin); err != nil {
 			p.BinError = err.Error()
-			what := source + "=" + p.Bin
-			if !strings.HasPrefix(source, "$") {
-				what = source + " = " + p.Bin
+			what := source + " = " + p.Bin
+			if env, ok := strings.CutPrefix(source, "$"); ok {
+				what = env + "=" + p.Bin
 			}
 			e := newError(CodeWorkerBinaryNotFound, hint, "%s is not usable", what)
 			e.Err = err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,24 @@ bin = "x"`, "backends.tpu", "unknown backend"},
 			assert.ErrorIs(t, err, os.ErrNotExist, "no record")
 		})
 	}
+}
+
+// The profile's env reaches the worker, and its memory factor the preflight.
+func TestSpawnUsesTheProfile(t *testing.T) {
+	f := newFixture(t, "both")
+	writeProfiles(t, f.home, `[backends.cpu]
+env = { RBEE_TEST_PROFILE_ENV = "from the profile" }
+`)
+	res, err := f.spawn(t, 20*time.Second)
+	require.NoError(t, err)
+	log, err := os.ReadFile(res.LogPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(log), "profile env: from the profile")
+	_, err = f.m.Stop(context.Background(), res.ID, 5*time.Second)
+	require.NoError(t, err)
+
+	writeProfiles(t, f.home, "[backends.cpu]\nmemory_factor = 2000000\n") // 1002 bytes × 2e6 > 1 GiB free
+	_, err = f.spawn(t, 20*time.Second)
+	we := requireCode(t, err, workers.CodeInsufficientRAM)
+	assert.Contains(t, we.Message, "(2e+06 × 1002 B on disk)")
 }

@@ -73,11 +73,16 @@ func (m *Manager) Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, err
 	if res, done, err := m.existing(ctx, id, mdl); done || err != nil {
 		return res, err
 	}
-	prof, err := m.Profile(req.Backend)
+	// The configuration first, then the memory (which needs only its
+	// factor), then the binary and what it accepts.
+	prof, err := m.profile(req.Backend)
 	if err != nil {
 		return SpawnResult{}, err
 	}
 	if err := m.checkMemory(ctx, req, mdl, prof.MemoryFactor); err != nil {
+		return SpawnResult{}, err
+	}
+	if err := m.resolveBin(&prof); err != nil {
 		return SpawnResult{}, err
 	}
 	if err := m.checkTemplate(ctx, prof); err != nil {

@@ -7,8 +7,8 @@ import (
 
 var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
-// StripANSI removes terminal colour and cursor codes (the Rust worker's
-// tracing output is coloured even into a file).
+// StripANSI removes terminal colour and cursor codes (a worker's logger
+// may colour its lines even into a file).
 func StripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
 // errorMarkers, most telling first: an anyhow/clap "Error: …" line, a
@@ -17,6 +17,7 @@ var errorMarkers = []*regexp.Regexp{
 	regexp.MustCompile(`^(?:Error|error):\s*(.+)$`),
 	regexp.MustCompile(`panicked at \S+:\d+:\d+:\s*(.+)$`),
 	regexp.MustCompile(`(?i)\blevel=error\b.*?\bmsg="?([^"]+)`),
+	regexp.MustCompile(`"level":"ERROR".*?"message":"((?:[^"\\]|\\.)*)"`), // tracing's JSON
 	regexp.MustCompile(`\b(?:ERROR|FATAL)\b[\s:]*(?:[\w:.-]+:\s+)?(.+)$`),
 }
 

@@ -21,6 +21,7 @@ func TestTellingLine(t *testing.T) {
 			"",
 		}, "Unsupported model architecture: phi3"},
 		{"logged error", []string{"\x1b[31mERROR\x1b[0m llm_worker_rbee::main: CUDA device 3 not found", "bye"}, "CUDA device 3 not found"},
+		{"tracing json error", []string{`{"timestamp":"t","level":"ERROR","fields":{"message":"CUDA out of memory"}}`, `{"level":"INFO","fields":{"message":"bye"}}`}, "CUDA out of memory"},
 		{"slog error", []string{`time=x level=ERROR msg="cannot load model: bad config"`}, "cannot load model: bad config"},
 		{"panic", []string{"thread 'main' panicked at src/main.rs:10:5:", "thread 'main' panicked at src/main.rs:10:5: index out of bounds"}, "index out of bounds"},
 		{"last line otherwise", []string{"loading", "cannot open the model", "  "}, "cannot open the model"},

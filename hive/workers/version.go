@@ -1,29 +1,59 @@
 package workers
 
 import (
-	"context"
-	"os/exec"
-	"strings"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 )
 
-// versionTimeout bounds `<bin> --version`: status must answer even when a
-// configured binary hangs.
-const versionTimeout = 5 * time.Second
-
-// BinaryVersion is the first line `bin --version` prints, or "" when the
-// binary cannot say (missing, no such flag, failed). A matrix resume reuses
-// a cell only when this matches what the cell ran with.
-func BinaryVersion(ctx context.Context, bin string) string {
-	if bin == "" {
+// BinaryVersion identifies a worker binary by its content: "NAME
+// sha256:PREFIX", or "" when it cannot be read. A matrix resume reuses a
+// cell only when this matches what the cell ran with; a content hash also
+// tells apart two builds with the same version string, and nothing is
+// executed (a binary that does not know --version could start serving).
+// The hash is cached by path, size and mtime under the workers directory.
+func (m *Manager) BinaryVersion(path string) string {
+	if path == "" {
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	key := sha256.Sum256([]byte(path))
+	cachePath := filepath.Join(m.dir(), "version-cache", hex.EncodeToString(key[:8])+".json")
+	type entry struct {
+		Path    string    `json:"path"`
+		Size    int64     `json:"size"`
+		MTime   time.Time `json:"mtime"`
+		Version string    `json:"version"`
+	}
+	if raw, err := os.ReadFile(cachePath); err == nil {
+		var c entry
+		if json.Unmarshal(raw, &c) == nil && c.Path == path && c.Size == st.Size() && c.MTime.Equal(st.ModTime()) {
+			return c.Version
+		}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return strings.TrimSpace(line)
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	v := filepath.Base(path) + " sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+	if raw, err := json.Marshal(entry{Path: path, Size: st.Size(), MTime: st.ModTime(), Version: v}); err == nil &&
+		os.MkdirAll(filepath.Dir(cachePath), 0o755) == nil {
+		tmp := cachePath + ".tmp"
+		if os.WriteFile(tmp, raw, 0o644) == nil {
+			_ = os.Rename(tmp, cachePath) // a cache: a failed write only costs a rehash
+		}
+	}
+	return v
 }

@@ -123,6 +123,11 @@ func (r *cell) run(ctx context.Context) error {
 	if err := r.timed("ready", func() error { return ready(ctx, client) }); err != nil {
 		return err
 	}
+	if r.backend != "cpu" {
+		if err := r.timed("gpu", func() error { return r.checkGPU(ctx, client, res.Record) }); err != nil {
+			return err
+		}
+	}
 	if err := r.timed("execute", func() error { return r.execute(ctx, client) }); err != nil {
 		return err
 	}
@@ -194,7 +199,8 @@ func (r *cell) download(ctx context.Context) error {
 // cache preflight: at most one token per prompt byte, BOS, and the output.
 const cellContext = len(Prompt) + 1 + MaxTokens
 
-// memoryFactor is DESIGN §3's preflight margin over the model's bytes.
+// memoryFactor is DESIGN §3's preflight margin over the model's bytes,
+// for a hive that reports no worker profile.
 const memoryFactor = 1.2
 
 // preflight skips the cell when the pool lacks the backend or the memory.
@@ -208,7 +214,11 @@ func (r *cell) preflight(ctx context.Context) error {
 	if !slices.Contains(st.Backends, r.backend) {
 		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
 	}
-	need := uint64(float64(r.c.ModelBytes) * memoryFactor)
+	factor := memoryFactor
+	if p, ok := st.WorkerProfiles[r.backend]; ok && p.MemoryFactor > 0 {
+		factor = p.MemoryFactor // the worker's own (2.4 for the Rust worker's F32 weights)
+	}
+	need := uint64(float64(r.c.ModelBytes) * factor)
 	free, what := st.RAMAvailableBytes, "RAM"
 	if r.backend == "cuda" {
 		free, what = 0, "VRAM"
@@ -217,7 +227,7 @@ func (r *cell) preflight(ctx context.Context) error {
 		}
 	}
 	if need > free {
-		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), memoryFactor, r.p.Name, gib(free), what)}
+		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), factor, r.p.Name, gib(free), what)}
 	}
 	return nil
 }
@@ -254,7 +264,7 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 	}
 	r.workerID = id // from here on, a failure or an interrupt stops it
 	if err := r.hive(ctx, &res, args...); err != nil {
-		return res, err
+		return res, r.explainSpawn(err)
 	}
 	r.workerID = res.ID
 	if res.AlreadyRunning {

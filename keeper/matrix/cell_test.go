@@ -83,8 +83,17 @@ func TestCellFailureIsReported(t *testing.T) {
 	r := setupLocal(t, "tiny-phi3")
 	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
 	require.Equal(t, matrix.Fail, c.Status)
-	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
-	assert.Contains(t, c.Reason, "exited before becoming ready")
+	assert.Equal(t, "spawn: exited before ready: cannot open the model", c.Reason, "ends with the worker's own line")
+	assert.Equal(t, []string{"cannot open the model"}, c.LogTail)
+
+	dir := t.TempDir()
+	require.NoError(t, matrix.WriteResults(dir, matrix.Run{Cells: []matrix.Cell{c}}))
+	b, err := os.ReadFile(filepath.Join(dir, "worker-logs", "localhost_cpu_tiny-phi3.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "cannot open the model\n", string(b))
+	b, err = os.ReadFile(filepath.Join(dir, matrix.ResultsJSON))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"log_tail": [`)
 }
 
 // A worker that never gets ready: the cell times out, and no process is left.

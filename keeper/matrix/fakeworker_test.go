@@ -64,6 +64,22 @@ func fakeWorker(mode string, args []string) error {
 		w.Header().Set("Content-Type", worker.ContentTypeSSE)
 		enc := worker.NewEncoder(w)
 		n := calls.Add(1)
+		switch mode {
+		case "lone-error": // the Rust worker's failure: no started before it
+			_ = enc.Encode(worker.Error("INFERENCE_FAILED", "cannot broadcast [5, 5] to [1, 4, 5, 10]"))
+			return
+		case "buffered": // the Rust worker: 40 ms of work, then everything at once
+			time.Sleep(40 * time.Millisecond)
+			var buf bytes.Buffer
+			all := worker.NewEncoder(&buf)
+			_ = all.Encode(worker.Started(req.JobID, "model", "0"))
+			for i := range 4 {
+				_ = all.Encode(worker.Token(" t", i))
+			}
+			_ = all.Encode(worker.End(4, 40, worker.StopMaxTokens, ""))
+			_, _ = w.Write(buf.Bytes())
+			return
+		}
 		_ = enc.Encode(worker.Started(req.JobID, "fake", time.Now().UTC().Format(time.RFC3339)))
 		sent := 0
 		for i := range 4 {
@@ -97,6 +113,7 @@ func TestCellCatchesABrokenWorker(t *testing.T) {
 	}{
 		{mode: "gap", want: "execute: run 1: stream conformance (token-index)"},
 		{mode: "random", want: "execute: not deterministic at temperature 0, seed 42"},
+		{mode: "lone-error", want: "execute: run 1: worker error INFERENCE_FAILED: cannot broadcast [5, 5] to [1, 4, 5, 10]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -112,4 +129,17 @@ func TestCellCatchesABrokenWorker(t *testing.T) {
 			assert.Empty(t, list, "the failed cell stopped its worker")
 		})
 	}
+}
+
+// A buffered stream passes, is marked buffered and has no first-token figure.
+func TestCellMarksABufferedStream(t *testing.T) {
+	t.Setenv(envFakeWorker, "buffered")
+	t.Setenv("RBEE_WORKER_BIN_CPU", os.Args[0])
+	r := setupLocal(t, "tiny-llama")
+	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
+	require.Equal(t, matrix.Pass, c.Status, c.Reason)
+	assert.True(t, c.Buffered)
+	assert.Zero(t, c.FirstTokenMs)
+	run := matrix.Run{Cells: []matrix.Cell{c}}
+	assert.Contains(t, matrix.Render(run, nil), "| buffered |")
 }

@@ -22,6 +22,8 @@ type generation struct {
 	// alone can be absurd; the worker's includes the (short) prefill.
 	decode float64
 	wall   time.Duration
+	// buffered: every token came in one burst with the terminal event.
+	buffered bool
 }
 
 // execute runs the request twice: both streams must conform and the
@@ -46,6 +48,9 @@ func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 	r.c.Tokens = len(gens[0].tokens)
 	r.c.Text = strings.Join(gens[0].tokens, "")
 	r.c.FirstTokenMs = gens[0].firstToken.Milliseconds()
+	if r.c.Buffered = gens[0].buffered || gens[1].buffered; r.c.Buffered {
+		r.c.FirstTokenMs = 0 // the time of the whole stream, not of a first token
+	}
 	r.c.DecodeTokS = gens[1].decode // the warm run
 	return nil
 }
@@ -63,6 +68,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 	defer st.Close()
 	check := worker.NewChecker(jobID)
 	var first, last time.Time
+	var tokenAt []time.Time
 	for {
 		ev, err := st.Next()
 		if errors.Is(err, io.EOF) {
@@ -80,6 +86,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 		switch ev.Type {
 		case worker.EventToken:
 			last = time.Now()
+			tokenAt = append(tokenAt, last)
 			if first.IsZero() {
 				first, g.firstToken = last, last.Sub(start)
 			}
@@ -87,6 +94,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 		case worker.EventError:
 			return g, fmt.Errorf("worker error %s: %s", ev.Code, ev.Message)
 		case worker.EventEnd:
+			g.buffered = isBuffered(tokenAt, time.Now(), ev.DecodeTimeMS)
 			if ev.DecodeTimeMS > 0 {
 				g.decode = float64(ev.TokensOut) * 1000 / float64(ev.DecodeTimeMS)
 			}

@@ -104,6 +104,7 @@ type poolEnv struct {
 	// embedded is the run's own mirror (nil with -hub): a harness-ns pool
 	// reaches it on a second listener on its link.
 	embedded *hubmirror.Server
+	testbed  TestBed
 	bins     func() (*harness.Bins, error)
 	key      func() (*sshpool.Key, error)
 }
@@ -135,6 +136,11 @@ func (p *Pool) openLocal(env poolEnv) error {
 	vars := map[string]string{"PATH": bins.PathEnv(), "HF_ENDPOINT": env.hub}
 	if home != "" {
 		vars["RBEE_HOME"] = home
+	}
+	if p.tempHome {
+		if err := env.testbed.apply(filepath.Dir(home), home, vars, vars["PATH"]); err != nil {
+			return err
+		}
 	}
 	p.k = &keeper.Keeper{
 		Pools:    &keeper.Pools{Pools: []keeper.Pool{{Name: keeper.LocalHost, Host: keeper.LocalHost, HiveBin: bins.Path(harness.Hive)}}},
@@ -168,9 +174,12 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 	if err := os.MkdirAll(userHome, 0o755); err != nil {
 		return err
 	}
+	vars := map[string]string{"HF_ENDPOINT": env.hub, "HOME": userHome, "RBEE_WORKER_BIN_CPU": bins.Path(harness.Worker)}
+	if err := env.testbed.apply(dir, filepath.Join(dir, "home"), vars, bins.Dir+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"); err != nil {
+		return err
+	}
 	netns := isNetnsHarness(p.Name)
-	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir, Netns: netns,
-		Env: map[string]string{"HF_ENDPOINT": env.hub, "HOME": userHome, "RBEE_WORKER_BIN": bins.Path(harness.Worker)}})
+	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir, Netns: netns, Env: vars})
 	if err != nil {
 		return fmt.Errorf("starting harness pool %s: %w", p.Name, err)
 	}

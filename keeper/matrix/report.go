@@ -70,7 +70,7 @@ func RenderSection(r Run, tiny bool) string {
 			if !ok || c.Status != Pass {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, firstTokenText(c), c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
 		}
 	}
 	b.WriteString("\nload = spawn to ready (the hive's record); first token = request to first token event (first run);\n" +

@@ -69,6 +69,12 @@ type Cell struct {
 	ReturnToCellMs int64 `json:"return_to_cell_ms,omitempty"`
 
 	leftWorker string // a worker the cell could not stop (its pool was away)
+	// Buffered: the worker sent the whole stream at once (the seed-era
+	// Rust worker), so FirstTokenMs is not reported.
+	Buffered bool `json:"buffered,omitempty"`
+	// LogTail is the worker's log tail of a failed spawn (also written to
+	// results/worker-logs/).
+	LogTail []string `json:"log_tail,omitempty"`
 }
 
 // StepTime is the wall time of one cell step.

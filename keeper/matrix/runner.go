@@ -25,6 +25,7 @@ type Config struct {
 	WorkDir     string        // the run's scratch directory (pool dirs, the mirror); must exist
 	Bins        *harness.Bins // built binaries; nil = built on first need
 	Log         *slog.Logger  // progress; nil = silent
+	TestBed     TestBed       // for the pools the run starts itself
 	// RedialLimit is how long a pool whose SSH connection dropped is
 	// redialled before its remaining cells fail (0 = DefaultRedialLimit).
 	RedialLimit time.Duration
@@ -99,7 +100,8 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		err  error
 	}
 	env := poolEnv{
-		workDir: cfg.WorkDir, hub: r.HubURL, redialLimit: cfg.RedialLimit, embedded: r.Embedded, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0,
+		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0, testbed: cfg.TestBed,
+		redialLimit: cfg.RedialLimit, embedded: r.Embedded,
 		bins: func() (*harness.Bins, error) {
 			if cfg.Bins != nil {
 				return cfg.Bins, nil
@@ -297,6 +299,9 @@ const (
 // section only).
 func WriteResults(dir string, run Run) error {
 	if err := run.WriteJSON(filepath.Join(dir, ResultsJSON)); err != nil {
+		return err
+	}
+	if err := writeLogTails(dir, run); err != nil {
 		return err
 	}
 	doc := "# Model support — results of one matrix run\n\n" + Render(run, nil) + "\n"
