@@ -24,7 +24,13 @@ func judgeCells(rule CellRule, run *matrix.Run) part {
 		var sub part
 		switch {
 		case !slices.Contains(models, m):
-			sub = part{verdict: NotRun, reasons: []string{fmt.Sprintf("%s was not in the matrix run (models: %s; tiny models never stand in for real ones)", m, strings.Join(models, ","))}}
+			sub = part{verdict: NotRun}
+			for _, b := range rule.Backends {
+				if !slices.Contains(offered(specs), b) {
+					sub.reasons = append(sub.reasons, notRunReason(m, b, specs))
+				}
+			}
+			sub.reasons = append(sub.reasons, fmt.Sprintf("%s was not in the matrix run (models: %s; tiny models never stand in for real ones)", m, strings.Join(models, ",")))
 		case rule.Need == NeedDownloaded:
 			sub = judgeDownloaded(m, specs, run.Cells)
 		default:

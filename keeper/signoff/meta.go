@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"strings"
 )
 
@@ -35,7 +36,11 @@ func Operator(getenv func(string) string) string {
 		user = getenv("LOGNAME")
 	}
 	if user == "" {
-		user = "unknown"
+		if u, err := osuser.Current(); err == nil {
+			user = u.Username
+		} else {
+			user = "unknown"
+		}
 	}
 	host, err := os.Hostname()
 	if err != nil {

@@ -146,6 +146,7 @@ func TestJudgeCells(t *testing.T) {
 		{"metal passed", metal, run([]string{"localhost:cpu", "mac:metal"}, qwenCPU, qwenMetal), signoff.Pass, ""},
 		{"no pool offered metal", metal, run([]string{"localhost:cpu", "harness:cpu"}, qwenCPU), signoff.NotRun, "no pool of the run offered metal (pools: localhost:cpu, harness:cpu)"},
 		{"cuda failed with the worker's words", cuda, run([]string{"ws:cuda"}, qwenCudaBroken), signoff.Fail, "ws/cuda/qwen-0.5b fail: execute: worker error GENERATION_ERROR: cannot broadcast"},
+		{"no metal and no qwen: both said", metal, run([]string{"localhost:cpu"}, tiny), signoff.NotRun, "no pool of the run offered metal (pools: localhost:cpu); qwen-0.5b was not in the matrix run"},
 		{"a tiny model never stands in", anyBackend, run([]string{"localhost:cpu"}, tiny), signoff.NotRun, "qwen-0.5b was not in the matrix run (models: tiny-qwen2"},
 		{"any backend: every offered one", anyBackend, run([]string{"localhost:cpu", "ws:cuda"}, qwenCPU, qwenCudaBroken), signoff.Fail, "cannot broadcast"},
 		{"downloaded on every pool", dl, run([]string{"localhost:cpu", "ws:cuda"}, qwenCPU, qwenCudaBroken), signoff.Pass, ""},
