@@ -119,3 +119,33 @@ func (h *healthClient) pollHealth(ctx context.Context, base string, owned func(c
 
 // localURI is how this host reaches a worker on port.
 func localURI(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
+
+// awaitServing waits, after the ready callback, until pid listens on port
+// and /health answers there. It returns "" then, else why not; an exit
+// status read from exited is put back for the reaper.
+func awaitServing(ctx context.Context, id string, pid, port int, wait time.Duration, exited chan error, deadline <-chan time.Time) (reason string, cause error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	serving := make(chan struct{}, 1)
+	owned := func(ctx context.Context) bool { return listensOn(ctx, pid, port) }
+	go newHealthClient().pollHealth(ctx, localURI(port), owned, serving)
+	select {
+	case <-serving:
+		return "", nil
+	case err := <-exited:
+		exited <- err
+		return fmt.Sprintf("%s exited after its ready callback (%s)", id, exitStatus(err)), nil
+	case <-deadline:
+		return fmt.Sprintf("%s sent its ready callback but did not serve /health on port %d within %s", id, port, wait), nil
+	case <-ctx.Done():
+		return "spawn cancelled before " + id + " became ready", ctx.Err()
+	}
+}
+
+// exitStatus words a process's exit for a startup failure.
+func exitStatus(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "exit status 0"
+}

@@ -257,12 +257,6 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id str
 	deadline := time.NewTimer(req.Wait)
 	defer deadline.Stop()
 
-	exitStatus := func(err error) string {
-		if err != nil {
-			return err.Error()
-		}
-		return "exit status 0"
-	}
 	var via string
 	select {
 	case cb := <-cs.ready:
@@ -294,19 +288,8 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id str
 		// The Rust worker calls back before it binds its port: ready means
 		// the process listens and /health answers too.
 		stopPoll()
-		pollCtx, stopPoll = context.WithCancel(ctx)
-		defer stopPoll()
-		owned := func(ctx context.Context) bool { return listensOn(ctx, pid, rec.Port) }
-		go newHealthClient().pollHealth(pollCtx, localURI(rec.Port), owned, healthy)
-		select {
-		case <-healthy:
-		case err := <-exited:
-			exited <- err
-			return fail(fmt.Sprintf("%s exited after its ready callback (%s)", id, exitStatus(err)), nil)
-		case <-deadline.C:
-			return fail(fmt.Sprintf("%s sent its ready callback but did not serve /health on port %d within %s", id, rec.Port, req.Wait), nil)
-		case <-ctx.Done():
-			return fail("spawn cancelled before "+id+" became ready", ctx.Err())
+		if reason, cause := awaitServing(ctx, id, pid, rec.Port, req.Wait, exited, deadline.C); reason != "" {
+			return fail(reason, cause)
 		}
 	}
 	rec.ReadyAt = time.Now().UTC()

@@ -75,7 +75,8 @@ func RenderSection(r Run, tiny bool) string {
 	}
 	b.WriteString("\nload = spawn to ready (the hive's record); first token = request to first token event (first run);\n" +
 		"tokens/s = the lower of the client's first-to-last-token rate and the worker's tokens / generation time\n" +
-		"(second run); overhead = cell wall time minus download, load and generation.\n")
+		"(second run); overhead = cell wall time minus download, load and generation.\n" +
+		bufferedNote)
 	b.WriteString("\n**Architectures:**\n\n")
 	for _, a := range archOrder(cells) {
 		note := archNotes[a]

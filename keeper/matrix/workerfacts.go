@@ -123,6 +123,10 @@ func isBuffered(tokenAt []time.Time, terminalAt time.Time, decodeMS int64) bool 
 	return terminalAt.Sub(tokenAt[0]) <= bufferedWindow
 }
 
+// bufferedNote explains the first-token column's "buffered".
+const bufferedNote = "first token \"buffered\" = the worker sent the whole stream after its last token (the seed-era Rust worker),\n" +
+	"so there is no first-token figure.\n"
+
 // firstTokenText is the table's first-token figure; a buffered stream has none.
 func firstTokenText(c Cell) string {
 	if c.Buffered {
