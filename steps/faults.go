@@ -32,12 +32,13 @@ type faultRun struct {
 	stallFor  time.Duration
 	lastStall time.Time
 
-	runner  *matrix.Runner
-	run     matrix.Run
-	first   matrix.Run               // the run before -resume
-	faults  []func(r *matrix.Runner) // armed once the runner (its mirror) exists
-	errs    chan error               // a fault that could not be applied
-	present map[string]int64         // model/file -> bytes on the pool before the resume
+	runner     *matrix.Runner
+	run        matrix.Run
+	first      matrix.Run               // the run before -resume
+	faults     []func(r *matrix.Runner) // armed once the runner (its mirror) exists
+	errs       chan error               // a fault that could not be applied
+	present    map[string]int64         // model/file -> bytes on the pool before the resume
+	restoredAt time.Time                // when the cut pool's network came back
 }
 
 // faultStall is how long the mirror pauses mid-file so a fault lands
@@ -119,7 +120,9 @@ func (f *faultRun) cutOnWorker(secs int, model string) error {
 				return err
 			}
 			time.Sleep(time.Duration(secs) * time.Second)
-			return sshd.Restore(context.Background())
+			err := sshd.Restore(context.Background())
+			f.restoredAt = time.Now()
+			return err
 		})
 	})
 	return nil

@@ -50,7 +50,8 @@ func (f *faultRun) passedAfterRedial(model string) error {
 	if c.Status != matrix.Pass || !c.Retried || c.Redials < 1 {
 		return fmt.Errorf("cell %s: status %s, retried %v, redials %d: %s", model, c.Status, c.Retried, c.Redials, c.Reason)
 	}
-	fmt.Fprintf(os.Stderr, "faults: %s: %d redial(s); pool return to the retry starting: %d ms\n", model, c.Redials, c.ReturnToCellMs)
+	fmt.Fprintf(os.Stderr, "faults: %s: %d redial(s); network back to the retry starting: %d ms (redial to retry: %d ms)\n",
+		model, c.Redials, c.RetriedAt.Sub(f.restoredAt).Milliseconds(), c.ReturnToCellMs)
 	if !strings.Contains(matrix.Render(f.run, nil), "retried after ") {
 		return fmt.Errorf("the table does not say the cell needed a redial")
 	}

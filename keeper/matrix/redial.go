@@ -43,7 +43,7 @@ func (p *Pool) runCell(ctx context.Context, backend string, m Model, timeout tim
 	again := p.RunCell(ctx, backend, m, timeout)
 	again.Retried = true
 	again.Redials = p.dialer.Outage(p.host).Redials - before
-	again.ReturnToCellMs = start.Sub(returned).Milliseconds()
+	again.ReturnToCellMs, again.RetriedAt = start.Sub(returned).Milliseconds(), start.UTC()
 	if again.Status == Fail {
 		again.Reason = fmt.Sprintf("%s (retried after an SSH redial; the first try failed at %s)", again.Reason, first)
 	}

@@ -66,7 +66,8 @@ type Cell struct {
 	Retried bool `json:"retried,omitempty"`
 	// ReturnToCellMs is, for a retried cell, the time from the pool's
 	// return (the redial) to the retry starting.
-	ReturnToCellMs int64 `json:"return_to_cell_ms,omitempty"`
+	ReturnToCellMs int64     `json:"return_to_cell_ms,omitempty"`
+	RetriedAt      time.Time `json:"retried_at,omitzero"` // when the retry started
 
 	leftWorker string // a worker the cell could not stop (its pool was away)
 	// Buffered: the worker sent the whole stream at once (the seed-era
