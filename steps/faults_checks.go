@@ -84,7 +84,9 @@ func (f *faultRun) noWorkerLeft(ctx context.Context) error {
 	if len(list) > 0 {
 		return fmt.Errorf("the pool lists %d workers: %s", len(list), list)
 	}
-	if err := f.killProcesses(func(cmdline []string) bool { return len(cmdline) > 0 && strings.Contains(cmdline[0], "llm-worker-rbee") }); err == nil {
+	if err := f.killProcesses(func(cmdline []string) bool {
+		return len(cmdline) > 0 && strings.Contains(cmdline[0], "llm-worker-rbee")
+	}); err == nil {
 		return fmt.Errorf("a worker process of the pool was still running (killed now)")
 	}
 	return nil
