@@ -22,9 +22,10 @@ Feature: CP4 long runs survive faults
     And the pool's disk fills up mid-download of "tiny-mistral"
     When the fault matrix runs
     Then cell "tiny-llama" passed after an SSH redial
-    And cell "tiny-qwen2" failed with "download: "
-    And cell "tiny-phi3" failed with "execute: "
+    And cell "tiny-qwen2" failed with "download: harness-ns: rbee-hive exited with status 137 (killed by signal 9"
+    And cell "tiny-phi3" failed with "execute: run "
     And cell "tiny-mistral" failed with "disk full under "
+    And cell "tiny-mistral" failed with "more bytes needed"
     And no worker process or record is left on the pool
     And no model is marked downloaded whose files are not complete
     When the disk has room again and the fault matrix runs with -resume

@@ -3,6 +3,7 @@ package keeper
 import (
 	"fmt"
 	"strings"
+	"syscall"
 )
 
 // hiveFailure is the HIVE_FAILED error of a hive command that exited with
@@ -26,6 +27,9 @@ func hiveFailure(host string, code int, stderr string) *Error {
 		return e
 	}
 	e := &Error{Code: CodeHiveFailed, Host: host, Msg: fmt.Sprintf("%s: rbee-hive exited with status %d", host, code), Err: &HiveStderr{Text: text}}
+	if code > 128 && code < 128+32 { // the shell's (and sshd's) way of saying a signal ended it
+		e.Msg += fmt.Sprintf(" (killed by signal %d: %s)", code-128, syscall.Signal(code-128))
+	}
 	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
 		e.Msg += fmt.Sprintf(" without saying why (last output: %q)", last)
 	}

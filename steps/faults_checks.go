@@ -63,6 +63,7 @@ func (f *faultRun) failedWith(model, want string) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "faults: %s: %s: %s\n", model, c.Status, c.Reason)
 	if c.Status != matrix.Fail || !strings.Contains(c.Reason, want) {
 		return fmt.Errorf("cell %s: status %s, reason %q; want a failure with %q", model, c.Status, c.Reason, want)
 	}
