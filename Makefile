@@ -40,9 +40,9 @@ install:
 demo: deps build
 	./scripts/demo.sh
 
-# Checkpoint sign-off (README "Signing off a checkpoint"): make signoff CP=3 POOLS=mac:metal,workstation:cuda MODELS=qwen-0.5b
+# Checkpoint sign-off (README "Signing off a checkpoint"): make signoff CP=3 POOLS=mac:metal,workstation:cuda MODELS=qwen-0.5b [RESUME=1]
 signoff: deps build
-	@./scripts/signoff.sh "$(CP)" "$(if $(filter command line,$(origin POOLS)),$(POOLS))" "$(MODELS)"
+	@./scripts/signoff.sh "$(CP)" "$(if $(filter command line,$(origin POOLS)),$(POOLS))" "$(MODELS)" "$(RESUME)"
 
 bench: bench-worker bench-download bench-workers bench-ssh bench-matrix
 

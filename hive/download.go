@@ -2,8 +2,10 @@ package hive
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/rbee-go/rbee/hive/catalog"
 	"github.com/rbee-go/rbee/hive/hfhub"
@@ -47,13 +49,13 @@ func (h Hive) Download(ctx context.Context, id string, opts DownloadOptions) (*D
 		client = hfhub.New(hfhub.ConfigFromEnv(os.Getenv))
 	}
 	dir := store.ModelDir(id)
-	res, err := client.Download(ctx, hfhub.Request{Repo: m.Metadata.Repo, Revision: rev, Include: m.Metadata.Include, Dir: dir})
+	res, err := client.Download(ctx, hfhub.Request{Repo: m.Metadata.Repo, Revision: rev, Include: m.Metadata.Include, Dir: dir, Home: h.Home})
 	if err != nil {
 		return nil, err
 	}
-	files := make([]catalog.File, len(res.Files))
-	for i, f := range res.Files {
-		files[i] = catalog.File{Name: f.Name, Size: f.Size, SHA256: f.SHA256}
+	files, err := verifiedFiles(dir, res.Files)
+	if err != nil {
+		return nil, err
 	}
 	out := &DownloadResult{Hub: res}
 	_, err = store.Update(ctx, func(c *catalog.Catalog) error {
@@ -92,4 +94,18 @@ func mergeFiles(old, cur []catalog.File) []catalog.File {
 		cur[i].Extra = extra[cur[i].Name]
 	}
 	return cur
+}
+
+// verifiedFiles is the catalog's file list of a finished download, with each
+// file's mtime as it is now (just verified), so a later change is noticed.
+func verifiedFiles(dir string, res []hfhub.FileResult) ([]catalog.File, error) {
+	files := make([]catalog.File, len(res))
+	for i, f := range res {
+		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return nil, fmt.Errorf("verified file %s: %w", f.Name, err)
+		}
+		files[i] = catalog.File{Name: f.Name, Size: f.Size, SHA256: f.SHA256, MtimeNS: st.ModTime().UnixNano()}
+	}
+	return files, nil
 }

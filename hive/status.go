@@ -25,6 +25,10 @@ type Status struct {
 	// binary (found or not), arguments, environment, memory factor, and
 	// where each value came from.
 	WorkerProfiles map[string]workers.Profile `json:"worker_profiles"`
+	// WorkerVersions maps each backend with a worker binary to its
+	// identity (name and content hash, workers.Manager.BinaryVersion): a
+	// matrix resume reuses only cells run with the same worker.
+	WorkerVersions map[string]string `json:"worker_versions,omitempty"`
 }
 
 // ModelCounts counts catalog entries.
@@ -58,6 +62,19 @@ func (h Hive) Status(ctx context.Context) (Status, error) {
 	st.WorkerProfiles = m.Profiles()
 	for _, b := range catalog.AllBackends() {
 		st.WorkerBinaries[string(b)] = st.WorkerProfiles[string(b)].Path
+	}
+	st.WorkerVersions = map[string]string{}
+	byPath := map[string]string{}
+	for b, path := range st.WorkerBinaries {
+		if path == "" {
+			continue
+		}
+		v, ok := byPath[path]
+		if !ok {
+			v = m.BinaryVersion(path)
+			byPath[path] = v
+		}
+		st.WorkerVersions[b] = v
 	}
 	return st, nil
 }

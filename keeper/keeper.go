@@ -170,17 +170,7 @@ func (r Result) Decode(v any) error {
 		return r.Err
 	}
 	if r.ExitCode != 0 {
-		msg := strings.TrimSpace(string(r.Stderr))
-		first, rest, _ := strings.Cut(msg, "\n")
-		first = strings.TrimPrefix(first, "error: ")
-		e := &Error{Code: CodeHiveFailed, Host: r.Host, Msg: fmt.Sprintf("%s: %s", r.Host, first), Err: &HiveStderr{Text: msg}}
-		if first == "" {
-			e.Msg = fmt.Sprintf("%s: rbee-hive exited with status %d", r.Host, r.ExitCode)
-		}
-		if h, ok := strings.CutPrefix(rest, "hint: "); ok {
-			e.Hint = h
-		}
-		return e
+		return hiveFailure(r.Host, r.ExitCode, string(r.Stderr))
 	}
 	if c, ok := v.(*catalog.Catalog); ok {
 		parsed, err := catalog.Parse(r.Stdout)

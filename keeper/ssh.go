@@ -25,26 +25,44 @@ type SSHDialer struct {
 	// PTY: give a remote command a terminal when the writer it streams to
 	// is the keeper's own terminal (interactive colours, ^C).
 	PTY bool
+	// RedialLimit > 0: a connection found dead (keepalives unanswered,
+	// reset, pool rebooted) is dialled again, with bounded backoff, until
+	// the pool has been away this long; after that every command on it
+	// fails at once with POOL_UNREACHABLE ("pool unreachable since T").
+	// 0: a dead connection stays dead (one keeper invocation).
+	RedialLimit time.Duration
 
 	mu    sync.Mutex
 	conns map[string]*sshConn
+	hosts map[string]*hostState
 }
 
 type sshConn struct {
 	ready chan struct{}
 	c     *sshtransport.Client
 	err   error
+	final bool // err is the pool-unreachable verdict: do not dial again
 }
 
 // NewSSHDialer returns a dialer for the invocation's SSH options.
 func NewSSHDialer(o sshtransport.Options) *SSHDialer {
-	return &SSHDialer{d: sshtransport.NewDialer(o), conns: map[string]*sshConn{}}
+	return &SSHDialer{d: sshtransport.NewDialer(o), conns: map[string]*sshConn{}, hosts: map[string]*hostState{}}
 }
 
-// Client returns the (shared) SSH connection to t, connecting on first use.
+// Client returns the (shared) SSH connection to t, connecting on first use
+// and, with RedialLimit, again when the connection died.
 func (s *SSHDialer) Client(ctx context.Context, t Target) (*sshtransport.Client, error) {
 	s.mu.Lock()
 	sc, ok := s.conns[t.Spec]
+	var down time.Time
+	if s.RedialLimit > 0 {
+		if ok && s.deadLocked(t.Spec, sc) {
+			ok = false
+		}
+		if h := s.hosts[t.Spec]; h != nil {
+			down = h.downSince
+		}
+	}
 	if !ok {
 		sc = &sshConn{ready: make(chan struct{})}
 		s.conns[t.Spec] = sc
@@ -61,7 +79,11 @@ func (s *SSHDialer) Client(ctx context.Context, t Target) (*sshtransport.Client,
 	st, err := s.d.Options().Resolve(sshtransport.Destination{Name: t.Spec, Host: t.Host, Port: t.Port,
 		User: t.User, IdentityFile: t.IdentityFile})
 	if err == nil {
-		sc.c, err = s.d.Dial(ctx, st)
+		if down.IsZero() {
+			sc.c, err = s.d.Dial(ctx, st)
+		} else {
+			sc.c, sc.final, err = s.redial(ctx, st, t.Spec, down)
+		}
 	}
 	sc.err = err
 	close(sc.ready)

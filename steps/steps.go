@@ -41,6 +41,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerMatrixSteps(sc, w)
 	registerRemoteSteps(sc, w)
 	registerSignoffSteps(sc, w)
+	registerFaultSteps(sc, w)
 	registerRustWorkerSteps(sc, w)
 }
 

@@ -17,13 +17,16 @@ type Matrix struct {
 	Hub         string        // HF endpoint; empty = default for Models
 	Update      bool          // rewrite the tracked MODEL_SUPPORT.md
 	CellTimeout time.Duration // per-cell deadline
+	Resume      bool          // reuse results/matrix.json's passed cells that still stand
+	RedialLimit time.Duration // how long a pool may stay unreachable before its cells fail
 }
 
 // values points at the registered flags of one FlagSet.
 type values struct {
 	pools, models, hub *string
-	update             *bool
+	update, resume     *bool
 	cellTimeout        *time.Duration
+	redialLimit        *time.Duration
 }
 
 func register(fs *flag.FlagSet) values {
@@ -33,6 +36,8 @@ func register(fs *flag.FlagSet) values {
 		hub:         fs.String("hub", "", "Hugging Face endpoint for TestMatrix (default: embedded mirror for tiny, the real hub for seed)"),
 		update:      fs.Bool("update", false, "rewrite the matrix section of the tracked MODEL_SUPPORT.md"),
 		cellTimeout: fs.Duration("cell-timeout", 10*time.Minute, "deadline for one matrix cell"),
+		resume:      fs.Bool("resume", false, "reuse the passed cells of results/matrix.json whose pool, backend, model commit, hive and worker versions still match; run only the rest"),
+		redialLimit: fs.Duration("redial-limit", 3*time.Minute, "how long the matrix redials a pool whose SSH connection dropped before failing its remaining cells"),
 	}
 }
 
@@ -43,7 +48,8 @@ func (v values) get() Matrix {
 			ps = append(ps, p)
 		}
 	}
-	return Matrix{Pools: ps, Models: *v.models, Hub: *v.hub, Update: *v.update, CellTimeout: *v.cellTimeout}
+	return Matrix{Pools: ps, Models: *v.models, Hub: *v.hub, Update: *v.update, CellTimeout: *v.cellTimeout,
+		Resume: *v.resume, RedialLimit: *v.redialLimit}
 }
 
 // commandLine holds the flags registered on the test binary's command line:

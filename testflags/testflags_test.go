@@ -38,9 +38,10 @@ func TestParse(t *testing.T) {
 		args []string
 		want Matrix
 	}{
-		{"defaults", nil, Matrix{Pools: []string{"localhost:cpu"}, Models: "tiny", CellTimeout: 10 * time.Minute}},
-		{"all set", []string{"-pools", "mac.home.arpa:metal, workstation:cuda,", "-models=seed", "-hub=http://127.0.0.1:9", "-update", "-cell-timeout=90s"},
-			Matrix{Pools: []string{"mac.home.arpa:metal", "workstation:cuda"}, Models: "seed", Hub: "http://127.0.0.1:9", Update: true, CellTimeout: 90 * time.Second}},
+		{"defaults", nil, Matrix{Pools: []string{"localhost:cpu"}, Models: "tiny", CellTimeout: 10 * time.Minute, RedialLimit: 3 * time.Minute}},
+		{"all set", []string{"-pools", "mac.home.arpa:metal, workstation:cuda,", "-models=seed", "-hub=http://127.0.0.1:9", "-update", "-cell-timeout=90s", "-resume", "-redial-limit=20s"},
+			Matrix{Pools: []string{"mac.home.arpa:metal", "workstation:cuda"}, Models: "seed", Hub: "http://127.0.0.1:9", Update: true, CellTimeout: 90 * time.Second,
+				Resume: true, RedialLimit: 20 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestRegisteredOnCommandLine(t *testing.T) {
-	for _, name := range []string{"pools", "models", "hub", "update", "cell-timeout"} {
+	for _, name := range []string{"pools", "models", "hub", "update", "cell-timeout", "resume", "redial-limit"} {
 		assert.NotNil(t, flag.Lookup(name), name)
 	}
 	assert.NotEmpty(t, Get().Pools)

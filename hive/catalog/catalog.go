@@ -62,7 +62,10 @@ type File struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
-	Extra  Extra  `json:"-"`
+	// MtimeNS is the file's modification time when it was verified: a file
+	// touched since may hold other bytes (see Model.Changed).
+	MtimeNS int64 `json:"mtime_ns,omitempty"`
+	Extra   Extra `json:"-"`
 }
 
 // New returns an empty catalog for a pool.

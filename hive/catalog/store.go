@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/rbee-go/rbee/internal/durable"
 )
 
 // File names inside the models directory.
@@ -216,22 +218,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable. Some filesystems (FUSE, network
-// mounts) refuse fsync on a directory; the file itself is synced and renamed
-// by then, so that refusal is not a failure.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = d.Close() }()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
-		return err
-	}
-	return nil
+	return durable.SyncDir(dir)
 }
 
 // notWritable turns a filesystem refusal into CATALOG_NOT_WRITABLE.

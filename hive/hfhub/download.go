@@ -20,6 +20,7 @@ type Request struct {
 	Revision string   // branch, tag or commit; default "main"
 	Include  []string // glob patterns (path.Match on the base name or the full path); default: InDefaultSet
 	Dir      string   // destination folder; files keep their repo paths below it
+	Home     string   // named in a disk-full error (the rbee home); default Dir
 }
 
 // FileResult is one verified file.
@@ -148,7 +149,7 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 		}
 		g.Go(func() error { return c.fetch(gctx, req.Repo, j) })
 	}
-	err = g.Wait()
+	err = diskFull(g.Wait(), req, jobs)
 	res.Duration = time.Since(start)
 	c.progress.End(err)
 	if err != nil {

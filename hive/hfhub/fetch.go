@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/rbee-go/rbee/internal/durable"
 )
 
 // fetch downloads one file with retries: a big LFS file as parallel ranges
@@ -148,8 +150,17 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (t try, 
 func (c *Client) finish(repo string, j *job, v *verifier) error {
 	e := j.entry
 	inc := j.dest + ".incomplete"
+	// The bytes reach the disk before the name says they are complete, and
+	// the rename before the record: a power cut cannot leave a verified
+	// name over missing bytes.
+	if err := durable.SyncFile(inc); err != nil {
+		return &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot flush " + inc + " to disk", Err: err}
+	}
 	if err := os.Rename(inc, j.dest); err != nil {
 		return &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
+	}
+	if err := durable.SyncDir(filepath.Dir(j.dest)); err != nil {
+		return &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot flush " + filepath.Dir(j.dest) + " to disk", Err: err}
 	}
 	removePartial(j.dir, e.Path)
 	dst, err := os.Stat(j.dest)

@@ -22,5 +22,5 @@ func (c StoreCatalog) Model(ctx context.Context, id string) (Model, bool, error)
 	for i, b := range m.Backends {
 		bs[i] = string(b)
 	}
-	return Model{ID: m.ID, Path: m.Path, Downloaded: m.Downloaded, Backends: bs}, true, nil
+	return Model{ID: m.ID, Path: m.Path, Downloaded: m.Downloaded, Changed: m.Changed(), Backends: bs}, true, nil
 }

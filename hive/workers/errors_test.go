@@ -32,12 +32,25 @@ func TestSpawnRefusals(t *testing.T) {
 		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "not downloaded"},
 		{"files missing", func(f *fixture) { require.NoError(t, os.RemoveAll(f.catalog["tiny"].Path)) },
 			workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "files are missing"},
+		{"files changed since the download", func(f *fixture) {
+			m := f.catalog["tiny"]
+			m.Changed = []string{"model.safetensors (missing)"}
+			f.catalog["tiny"] = m
+		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeModelNotDownloaded, "files changed since: model.safetensors (missing)"},
 		{"backend not in the model's backends", nil, workers.SpawnRequest{Backend: "metal", ModelID: "tiny"},
 			workers.CodeBackendUnsupported, "supports backends [cpu, cuda], not metal"},
 		{"backend not on this host", func(f *fixture) { f.host.unavailable = errors.New("no nvidia-smi") },
 			workers.SpawnRequest{Backend: "cuda", ModelID: "tiny"}, workers.CodeBackendUnavailable, "not available on this host"},
 		{"not enough RAM", func(f *fixture) { f.host.ram = 1100 }, // model: 1002 bytes × 1.2 > 1100
 			workers.SpawnRequest{Backend: "cpu", ModelID: "tiny"}, workers.CodeInsufficientRAM, "needs about 1.2 KiB"},
+		{"not enough RAM for the KV cache of the context", func(f *fixture) {
+			f.host.ram = 1300 // the weights alone (1002 bytes × 1.2) would fit
+			require.NoError(t, os.WriteFile(filepath.Join(f.catalog["tiny"].Path, "config.json"),
+				[]byte(`{"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"hidden_size":64}`), 0o644))
+		}, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny", Context: 10}, // 10 × 2 × 2 × 16 × 2 × 4 = 5120 bytes
+			workers.CodeInsufficientRAM, "+ 5.0 KiB of KV cache for 10 tokens"},
+		{"negative context", nil, workers.SpawnRequest{Backend: "cpu", ModelID: "tiny", Context: -1},
+			workers.CodeInvalidRequest, "--context must be 0 or more"},
 		{"not enough VRAM", func(f *fixture) { f.host.vram = 1100 },
 			workers.SpawnRequest{Backend: "cuda", ModelID: "tiny", GPU: 1}, workers.CodeInsufficientVRAM, "free VRAM on GPU 1"},
 		{"binary missing", func(f *fixture) { f.m.Env = append(f.m.Env, "RBEE_WORKER_BIN=/nonexistent/llm-worker-rbee") },

@@ -28,7 +28,10 @@ type Model struct {
 	ID         string
 	Path       string // model directory (or single weights file)
 	Downloaded bool
-	Backends   []string
+	// Changed lists files missing or modified since they were verified
+	// ("NAME (why)"); a model with any is refused like one not downloaded.
+	Changed  []string
+	Backends []string
 }
 
 // Catalog finds registered models; the hive's catalog satisfies it through

@@ -19,7 +19,11 @@ func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model, 
 	if err != nil {
 		return fmt.Errorf("measuring model %s: %w", mdl.ID, err)
 	}
-	need := uint64(float64(size) * factor)
+	kv, err := kvCacheBytes(mdl.Path, req.Context)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", mdl.ID, err)
+	}
+	need := uint64(float64(size)*factor) + kv
 	code, what := CodeInsufficientRAM, "free RAM"
 	var free uint64
 	if req.Backend == BackendCUDA {
@@ -32,9 +36,13 @@ func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model, 
 		return fmt.Errorf("reading %s: %w", what, err)
 	}
 	if need > free {
-		return newError(code, "stop other workers or pick a smaller model",
-			"model %q needs about %s (%g × %s on disk), only %s %s",
-			mdl.ID, bytesize.Format(need), factor, bytesize.Format(size), bytesize.Format(free), what)
+		kvNote := ""
+		if kv > 0 {
+			kvNote = fmt.Sprintf(" + %s of KV cache for %d tokens", bytesize.Format(kv), req.Context)
+		}
+		return newError(code, "stop other workers, pick a smaller model or use a shorter context",
+			"model %q needs about %s (%g × %s on disk%s), only %s %s",
+			mdl.ID, bytesize.Format(need), factor, bytesize.Format(size), kvNote, bytesize.Format(free), what)
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ type SpawnRequest struct {
 	GPU     int
 	Port    int           // 0 = 8000+GPU; taken → the next free one
 	Wait    time.Duration // readiness deadline; 0 = DefaultWait
+	// Context is the tokens (prompt + output) the worker's requests will
+	// use: the memory preflight adds their KV cache. 0 = not counted.
+	Context int
 }
 
 // SpawnResult is the ready worker (or the one already running).
@@ -123,6 +126,9 @@ func checkRequest(req *SpawnRequest) error {
 	if req.Wait == 0 {
 		req.Wait = DefaultWait
 	}
+	if req.Context < 0 {
+		return newError(CodeInvalidRequest, "", "--context must be 0 or more tokens, not %d", req.Context)
+	}
 	return nil
 }
 
@@ -141,6 +147,11 @@ func (m *Manager) checkModel(ctx context.Context, req SpawnRequest) (Model, erro
 	if !mdl.Downloaded {
 		return Model{}, newError(CodeModelNotDownloaded, "run `rbee-hive models download "+mdl.ID+"`",
 			"model %q is registered but not downloaded", mdl.ID)
+	}
+	if len(mdl.Changed) > 0 {
+		return Model{}, newError(CodeModelNotDownloaded,
+			"download again (only what is missing or changed is fetched): rbee-hive models download "+mdl.ID,
+			"model %q is marked downloaded but its files changed since: %s", mdl.ID, strings.Join(mdl.Changed, ", "))
 	}
 	if _, err := os.Stat(mdl.Path); err != nil {
 		e := newError(CodeModelNotDownloaded, "run `rbee-hive models download "+mdl.ID+"`",

@@ -77,6 +77,9 @@ func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout tim
 			err = step("stop", serr)
 		}
 	}
+	if r.workerID != "" && !r.stopped {
+		c.leftWorker = r.workerID
+	}
 	c.WallMs = time.Since(start).Milliseconds()
 	var skip *skipError
 	switch {
@@ -175,8 +178,10 @@ func (r *cell) register(ctx context.Context) error {
 
 // downloadResult is the part of `models download --json` the cell reads.
 type downloadResult struct {
-	SizeBytes int64   `json:"size_bytes"`
-	Seconds   float64 `json:"seconds"`
+	Commit       string  `json:"commit"`
+	SizeBytes    int64   `json:"size_bytes"`
+	FetchedBytes int64   `json:"fetched_bytes"`
+	Seconds      float64 `json:"seconds"`
 }
 
 func (r *cell) download(ctx context.Context) error {
@@ -185,9 +190,14 @@ func (r *cell) download(ctx context.Context) error {
 		return err
 	}
 	r.c.ModelBytes = d.SizeBytes
+	r.c.Commit, r.c.FetchedBytes = d.Commit, d.FetchedBytes
 	r.c.DownloadMs = int64(d.Seconds * 1000)
 	return nil
 }
+
+// cellContext bounds the tokens a cell's requests use, for the hive's KV
+// cache preflight: at most one token per prompt byte, BOS, and the output.
+const cellContext = len(Prompt) + 1 + MaxTokens
 
 // memoryFactor is DESIGN §3's preflight margin over the model's bytes,
 // for a hive that reports no worker profile.
@@ -200,6 +210,7 @@ func (r *cell) preflight(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.c.HiveVersion, r.c.WorkerVersion = st.Version, st.WorkerVersions[r.backend]
 	if !slices.Contains(st.Backends, r.backend) {
 		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
 	}
@@ -226,7 +237,8 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 	if d, ok := ctx.Deadline(); ok {
 		wait = max(time.Until(d)-5*time.Second, time.Second)
 	}
-	args := []string{"worker", "spawn", r.backend, "--model", r.m.ID, "--wait", wait.Round(time.Second).String()}
+	args := []string{"worker", "spawn", r.backend, "--model", r.m.ID, "--wait", wait.Round(time.Second).String(),
+		"--context", strconv.Itoa(cellContext)}
 	if r.p.onThisMachine {
 		port, err := freePort()
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rbee-go/rbee/hive/hubmirror"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/internal/testbed/sshpool"
 	"github.com/rbee-go/rbee/keeper"
@@ -27,11 +28,15 @@ type PoolSpec struct {
 	Backends []string
 }
 
-// harnessName matches the private OpenSSH pools the run starts itself.
-var harnessName = regexp.MustCompile(`^harness(-[0-9]+)?$`)
+// harnessName matches the private OpenSSH pools the run starts itself;
+// harness-ns pools get a network namespace of their own (root only), so a
+// test can cut their network (Pool.Cut).
+var harnessName = regexp.MustCompile(`^harness(-ns)?(-[0-9]+)?$`)
 
-// IsHarness reports whether dest names a private loopback sshd pool.
+// IsHarness reports whether dest names a private sshd pool of the run.
 func IsHarness(dest string) bool { return harnessName.MatchString(dest) }
+
+func isNetnsHarness(dest string) bool { return strings.HasPrefix(dest, "harness-ns") }
 
 // ParsePools parses -pools entries. A DEST listed with several backends is
 // one pool whose backends run one after the other (one machine, one GPU).
@@ -82,6 +87,7 @@ type Pool struct {
 	tempHome bool
 	dialer   *keeper.SSHDialer
 	sshd     *sshpool.Pool
+	hub      *hubmirror.Server // the mirror's listener on a harness-ns pool's link
 }
 
 // Keeper returns the keeper driving the pool and the --host value to use.
@@ -93,9 +99,14 @@ type poolEnv struct {
 	hub     string // HF_ENDPOINT for the pool's hive
 	passHub bool   // pass hub to non-harness pools (it was chosen by the run, not the pool's default)
 	tiny    bool   // only tiny and CI test models: localhost gets a private home
-	testbed TestBed
-	bins    func() (*harness.Bins, error)
-	key     func() (*sshpool.Key, error)
+	// redialLimit bounds redialling a pool whose connection dropped.
+	redialLimit time.Duration
+	// embedded is the run's own mirror (nil with -hub): a harness-ns pool
+	// reaches it on a second listener on its link.
+	embedded *hubmirror.Server
+	testbed  TestBed
+	bins     func() (*harness.Bins, error)
+	key      func() (*sshpool.Key, error)
 }
 
 func openPool(ctx context.Context, spec PoolSpec, env poolEnv) (*Pool, error) {
@@ -167,12 +178,27 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 	if err := env.testbed.apply(dir, filepath.Join(dir, "home"), vars, bins.Dir+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"); err != nil {
 		return err
 	}
-	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir, Env: vars})
+	netns := isNetnsHarness(p.Name)
+	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir, Netns: netns, Env: vars})
 	if err != nil {
 		return fmt.Errorf("starting harness pool %s: %w", p.Name, err)
 	}
+	// Keepalives every second: a cut harness pool is noticed in seconds.
 	p.dialer = keeper.NewSSHDialer(sshtransport.Options{KnownHostsFile: p.sshd.KnownHosts, SSHConfigFile: "none",
-		AgentSocket: "none", HomeDir: dir, LocalUser: p.sshd.User, ConnectTimeout: 10 * time.Second})
+		AgentSocket: "none", HomeDir: dir, LocalUser: p.sshd.User, ConnectTimeout: 5 * time.Second,
+		KeepAlive: time.Second, KeepAliveMax: 3})
+	p.dialer.RedialLimit = env.redialLimit
+	if netns {
+		hub := env.hub
+		if env.embedded != nil {
+			// the pool reaches this machine only on its link's address
+			if p.hub, err = hubmirror.Listen(env.embedded.Mirror, net.JoinHostPort(p.sshd.Gateway, "0")); err != nil {
+				return err
+			}
+			hub = p.hub.URL
+		}
+		p.dialer.Env = []string{"HF_ENDPOINT=" + hub}
+	}
 	p.k = &keeper.Keeper{
 		Pools: &keeper.Pools{Pools: []keeper.Pool{{Name: p.Name, Host: p.sshd.Host, Port: p.sshd.Port,
 			User: p.sshd.User, IdentityFile: key.Path, HiveBin: bins.Path(harness.Hive)}}},
@@ -201,6 +227,7 @@ func (p *Pool) openRemote(env poolEnv) error {
 	opts := sshtransport.Options{}
 	p.dialer = keeper.NewSSHDialer(opts)
 	p.dialer.Env = hubEnv // the pool's hive downloads from the run's hub
+	p.dialer.RedialLimit = env.redialLimit
 	p.k = &keeper.Keeper{Pools: pools, Remote: p.dialer, LocalEnv: environ(localVars)}
 	t, err := pools.Resolve(p.Name)
 	if err != nil {
@@ -234,6 +261,9 @@ func isLoopback(host string) bool {
 func (p *Pool) Close() error {
 	if p.dialer != nil {
 		_ = p.dialer.Close()
+	}
+	if p.hub != nil {
+		_ = p.hub.Close()
 	}
 	if p.sshd != nil {
 		return p.sshd.Stop()
@@ -282,3 +312,7 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// SSHD is the private sshd of a harness pool (nil for other pools): tests
+// cut a harness-ns pool's network through it.
+func (p *Pool) SSHD() *sshpool.Pool { return p.sshd }

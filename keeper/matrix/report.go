@@ -195,12 +195,34 @@ func mark(c Cell, ok bool) string {
 	case !ok:
 		return "—"
 	case c.Status == Pass:
-		return "✅"
+		return "✅" + notes(c, "")
 	case c.Status == Skip:
 		return "⏭ (" + escape(c.Reason) + ")"
 	default:
-		return "❌ (" + escape(c.Reason) + ")"
+		return "❌" + notes(c, escape(c.Reason))
 	}
+}
+
+// notes adds to a mark what the run did to get it: reused from an earlier
+// run (-resume), or SSH redials and a retry.
+func notes(c Cell, reason string) string {
+	var ns []string
+	if reason != "" {
+		ns = append(ns, reason)
+	}
+	if c.ReusedFrom != nil {
+		ns = append(ns, "reused from "+c.ReusedFrom.UTC().Format("2006-01-02 15:04"))
+	}
+	switch {
+	case c.Retried:
+		ns = append(ns, fmt.Sprintf("retried after %d SSH redial(s)", c.Redials))
+	case c.Redials > 0:
+		ns = append(ns, fmt.Sprintf("%d SSH redial(s)", c.Redials))
+	}
+	if len(ns) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(ns, "; ") + ")"
 }
 
 // escape keeps a reason on one table line.

@@ -48,8 +48,30 @@ type Cell struct {
 	OverheadMs int64 `json:"overhead_ms"`
 	// DownloadMs is the hive's transfer time (0 when already downloaded).
 	DownloadMs int64 `json:"download_ms"`
+	// FetchedBytes is what the download step transferred (0 when the
+	// model was already on the pool).
+	FetchedBytes int64 `json:"fetched_bytes,omitempty"`
 	// StepsMs is the wall time of each cell step, in the order run.
 	StepsMs []StepTime `json:"steps_ms,omitempty"`
+	// What the cell ran with, so -resume reuses it only when nothing changed:
+	// the model repo's commit, the pool's rbee-hive and worker versions.
+	Commit        string `json:"commit,omitempty"`
+	HiveVersion   string `json:"hive_version,omitempty"`
+	WorkerVersion string `json:"worker_version,omitempty"`
+	// ReusedFrom is the date of the run that measured this cell, when
+	// -resume took it from a previous results/matrix.json instead of running it.
+	ReusedFrom *time.Time `json:"reused_from,omitempty"`
+	// Redials counts how often the pool's SSH connection had to be dialled
+	// again during the cell; Retried: the cell was run a second time after
+	// a redial (the first try's worker stopped first).
+	Redials int  `json:"redials,omitempty"`
+	Retried bool `json:"retried,omitempty"`
+	// ReturnToCellMs is, for a retried cell, the time from the pool's
+	// return (the redial) to the retry starting.
+	ReturnToCellMs int64     `json:"return_to_cell_ms,omitempty"`
+	RetriedAt      time.Time `json:"retried_at,omitzero"` // when the retry started
+
+	leftWorker string // a worker the cell could not stop (its pool was away)
 	// Buffered: the worker sent the whole stream at once (the seed-era
 	// Rust worker), so FirstTokenMs is not reported.
 	Buffered bool `json:"buffered,omitempty"`

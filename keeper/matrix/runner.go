@@ -26,6 +26,12 @@ type Config struct {
 	Bins        *harness.Bins // built binaries; nil = built on first need
 	Log         *slog.Logger  // progress; nil = silent
 	TestBed     TestBed       // for the pools the run starts itself
+	// RedialLimit is how long a pool whose SSH connection dropped is
+	// redialled before its remaining cells fail (0 = DefaultRedialLimit).
+	RedialLimit time.Duration
+	// Resume is a previous run (-resume): its passed cells are reused when
+	// nothing they ran with changed, the rest run again.
+	Resume *Run
 }
 
 // DefaultCellTimeout is used when Config.CellTimeout is 0.
@@ -40,6 +46,7 @@ type Runner struct {
 	// Embedded is the in-process mirror serving the tiny models (nil when
 	// the run uses an external hub).
 	Embedded *hubmirror.Server
+	resume   *resumer
 }
 
 // Setup validates the flags, checks the hub is reachable, starts the
@@ -48,6 +55,9 @@ type Runner struct {
 func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CellTimeout <= 0 {
 		cfg.CellTimeout = DefaultCellTimeout
+	}
+	if cfg.RedialLimit <= 0 {
+		cfg.RedialLimit = DefaultRedialLimit
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -83,6 +93,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		r.Close()
 		return nil, err
 	}
+	r.resume = newResumer(cfg.Resume, r.HubURL)
 	var key struct {
 		once sync.Once
 		k    *sshpool.Key
@@ -90,6 +101,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	env := poolEnv{
 		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0, testbed: cfg.TestBed,
+		redialLimit: cfg.RedialLimit, embedded: r.Embedded,
 		bins: func() (*harness.Bins, error) {
 			if cfg.Bins != nil {
 				return cfg.Bins, nil
@@ -168,7 +180,7 @@ func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 		wg.Go(func() {
 			for _, b := range p.Backends {
 				for _, m := range r.Models {
-					c := p.RunCell(ctx, b, m, r.cfg.CellTimeout)
+					c := r.Cell(ctx, p, b, m)
 					r.cfg.Log.Info("matrix cell", "pool", c.Pool, "backend", c.Backend, "model", c.Model, "status", c.Status, "reason", c.Reason)
 					mu.Lock()
 					run.Cells = append(run.Cells, c)
@@ -207,6 +219,15 @@ func (r *Runner) hives(ctx context.Context) []Hive {
 	return out
 }
 
+// Cell runs one cell, or takes it from the -resume run when it can stand.
+func (r *Runner) Cell(ctx context.Context, p *Pool, backend string, m Model) Cell {
+	if c, ok := r.resume.reuse(ctx, p, backend, m); ok {
+		r.cfg.Log.Info("matrix cell reused", "pool", c.Pool, "backend", c.Backend, "model", c.Model, "from", c.ReusedFrom)
+		return c
+	}
+	return p.runCell(ctx, backend, m, r.cfg.CellTimeout)
+}
+
 // Sort orders a run's cells as the flags listed pools, backends and models
 // (cells finish in any order when pools run in parallel).
 func (r *Runner) Sort(run *Run) {
@@ -239,6 +260,9 @@ func (r *Runner) CommandLine(update bool) string {
 	}
 	if update {
 		parts = append(parts, "-update")
+	}
+	if r.cfg.Resume != nil {
+		parts = append(parts, "-resume")
 	}
 	return strings.Join(parts, " ")
 }

@@ -37,7 +37,14 @@ func RunT(t *testing.T, f testflags.Matrix) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-deadlineMargin))
 		t.Cleanup(cancel)
 	}
-	r, err := Setup(ctx, Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, WorkDir: workDir(t)})
+	dir := filepath.Join(root, "results")
+	cfg := Config{Pools: f.Pools, Models: f.Models, Hub: f.Hub, CellTimeout: f.CellTimeout, RedialLimit: f.RedialLimit, WorkDir: workDir(t)}
+	if f.Resume {
+		if cfg.Resume, err = LoadRun(filepath.Join(dir, ResultsJSON)); err != nil {
+			t.Fatalf("matrix: %v", err)
+		}
+	}
+	r, err := Setup(ctx, cfg)
 	if err != nil {
 		t.Fatalf("matrix: %v", err)
 	}
@@ -59,7 +66,7 @@ func RunT(t *testing.T, f testflags.Matrix) {
 					t.Run(b, func(t *testing.T) {
 						for _, m := range r.Models {
 							t.Run(m.ID, func(t *testing.T) {
-								c := p.RunCell(ctx, b, m, r.CellTimeout())
+								c := r.Cell(ctx, p, b, m)
 								mu.Lock()
 								run.Cells = append(run.Cells, c)
 								mu.Unlock()
@@ -78,7 +85,6 @@ func RunT(t *testing.T, f testflags.Matrix) {
 		return
 	}
 	r.Sort(&run)
-	dir := filepath.Join(root, "results")
 	if err := WriteResults(dir, run); err != nil {
 		t.Errorf("matrix: writing results: %v", err)
 	}

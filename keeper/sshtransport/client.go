@@ -41,6 +41,7 @@ type Client struct {
 	c       *ssh.Client
 	lost    chan struct{} // closed when keepalives go unanswered
 	lostOne sync.Once
+	gone    chan struct{} // closed when the connection ended, for any reason
 	closed  chan struct{}
 	once    sync.Once
 	// Handshake is how long TCP connect + SSH handshake + auth took.
@@ -87,10 +88,26 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Client, error) {
 	_ = conn.SetDeadline(time.Time{})
 	c := &Client{t: t, c: ssh.NewClient(sc, chans, ackRequests(conn, reqs)), lost: make(chan struct{}), closed: make(chan struct{}),
 		Handshake: time.Since(start)}
+	c.gone = make(chan struct{})
+	go func() { _ = c.c.Wait(); close(c.gone) }()
 	if t.KeepAlive > 0 {
 		go c.keepAlive()
 	}
 	return c, nil
+}
+
+// Dead reports whether the connection is gone: keepalives unanswered, the
+// server or the network reset it, or it was closed. A dead Client runs
+// nothing more; dial again.
+func (c *Client) Dead() bool {
+	select {
+	case <-c.lost:
+		return true
+	case <-c.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 // ackRequests acknowledges each global request of the server at once at

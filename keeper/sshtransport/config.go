@@ -34,6 +34,10 @@ type Options struct {
 	AgentSocket string
 	// LocalUser is the default remote user (default $USER).
 	LocalUser string
+	// KeepAlive and KeepAliveMax, when set, override the ssh config's
+	// ServerAliveInterval/CountMax (test pools notice a cut in seconds).
+	KeepAlive    time.Duration
+	KeepAliveMax int
 }
 
 // DefaultConnectTimeout is the --connect-timeout default.
@@ -218,6 +222,12 @@ func (o Options) Resolve(d Destination) (Target, error) {
 			return t, newError(CodeConfig, name, "", err, "ssh config: bad ServerAliveCountMax %q", v)
 		}
 		t.KeepAliveMax = n
+	}
+	if o.KeepAlive > 0 {
+		t.KeepAlive = o.KeepAlive
+	}
+	if o.KeepAliveMax > 0 {
+		t.KeepAliveMax = o.KeepAliveMax
 	}
 	return t, nil
 }

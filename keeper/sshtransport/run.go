@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -67,7 +68,12 @@ func (c *Client) Run(ctx context.Context, cmd Command) (int, error) {
 		return ExitTransport, c.sessionErr("opening a session", err)
 	}
 	defer s.Close()
-	s.Stdout, s.Stderr = orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
+	// A lost connection returns before the session's copy goroutines end:
+	// detached, they can no longer write to the caller's buffers.
+	stdout, stderr := &detachable{w: orDiscard(cmd.Stdout)}, &detachable{w: orDiscard(cmd.Stderr)}
+	defer stdout.detach()
+	defer stderr.detach()
+	s.Stdout, s.Stderr = stdout, stderr
 	var ptyIn *syncio.Writer // keeps a way to type ^C into the remote terminal; serialises it with the stdin copy
 	if cmd.PTY {
 		w, err := s.StdinPipe()
@@ -181,4 +187,26 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
+}
+
+// detachable forwards writes until detach; after that it drops them.
+type detachable struct {
+	mu  sync.Mutex
+	w   io.Writer
+	off bool
+}
+
+func (d *detachable) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.off {
+		return len(p), nil
+	}
+	return d.w.Write(p)
+}
+
+func (d *detachable) detach() {
+	d.mu.Lock()
+	d.off = true
+	d.mu.Unlock()
 }

@@ -126,6 +126,9 @@ func (e engineModel) ContextLength() int    { return e.m.Config().MaxPositions }
 func (e engineModel) WeightBytes() int64    { return e.m.WeightBytes() }
 func (e engineModel) Config() engine.Config { return e.m.Config() }
 
+// KVBytes implements KVSizer.
+func (e engineModel) KVBytes(positions int) int64 { return e.m.Config().KVBytes(positions) }
+
 type tokenizerAdapter struct{ t *tokenizer.Tokenizer }
 
 func (a tokenizerAdapter) Encode(text string, addSpecial bool) []int {

@@ -21,6 +21,9 @@ type Options struct {
 	QueueLimit   int           // max waiting requests (default 64); more → 503
 	WriteTimeout time.Duration // per event write (default 30s): a client that stops reading is dropped
 	MaxBodyBytes int64         // default 1 MiB
+	// FreeMemory reports the memory available for a request's KV cache
+	// (default MemAvailable); a request that needs more is refused.
+	FreeMemory func() (uint64, error)
 }
 
 // Server serves one loaded backend.
@@ -119,6 +122,11 @@ func (s *Server) check(req worker.ExecuteRequest, prompt []int) error {
 	if req.MaxTokens > ctxLen {
 		errs = append(errs, worker.FieldError{Field: "max_tokens", Constraint: "context",
 			Message: fmt.Sprintf("max_tokens %d exceeds the model's context of %d tokens", req.MaxTokens, ctxLen)})
+	}
+	if len(errs) == 0 {
+		if fe := s.checkMemory(req, prompt); fe != nil {
+			errs = append(errs, *fe)
+		}
 	}
 	if len(errs) > 0 {
 		return &worker.ValidationError{Errors: errs}

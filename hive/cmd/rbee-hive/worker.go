@@ -54,6 +54,7 @@ func (a *app) workerSpawn(args []string) int {
 	fs.IntVar(&req.GPU, "gpu", 0, "device index")
 	fs.IntVar(&req.Port, "port", 0, "port (default 8000+gpu; the next free one if taken)")
 	fs.DurationVar(&req.Wait, "wait", workers.DefaultWait, "how long to wait for the worker to be ready")
+	fs.IntVar(&req.Context, "context", 0, "tokens (prompt + output) the requests will use: the memory check adds their KV cache")
 	if ok, code := a.parse(fs, c, args, 1); !ok {
 		return code
 	}
