@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/worker/engine/kernels"
+	"github.com/rbee-go/rbee/worker/quant"
 )
 
 var qtypes = []kernels.DType{kernels.Q8_0, kernels.Q4_0, kernels.Q4_K, kernels.Q5_K, kernels.Q6_K}
@@ -185,10 +186,13 @@ func checkQuant(t *testing.T, pool *kernels.Pool, r *rand.Rand, d kernels.DType,
 	}
 	wantQ, tolQ := make([]float64, n*rows), make([]float64, n*rows)
 	wantX, tolX := make([]float64, n*rows), make([]float64, n*rows)
+	ref := make([]float32, cols)
+	qt, _ := d.QuantType()
 	for row := range rows {
+		require.NoError(t, quant.Dequantize(qt, w.Data[row*nb*bb:(row+1)*nb*bb], ref))
 		for i := range cols {
-			blk := w.Data[(row*nb+i/bs)*bb:]
-			wv, mag := refWeight(d, blk, i%bs)
+			_, mag := refWeight(d, w.Data[(row*nb+i/bs)*bb:], i%bs)
+			wv := float64(ref[i])
 			for tk := range n {
 				o := tk*rows + row
 				xi := tk*cols + i
@@ -224,15 +228,21 @@ func checkQuant(t *testing.T, pool *kernels.Pool, r *rand.Rand, d kernels.DType,
 	check("pool", got)
 }
 
-// Matrix.Row dequantizes exactly as the block layout says.
+// Matrix.Row is the reference dequantization (quant.Dequantize), and the
+// test's own reading of the block layouts (refWeight, used for the error
+// magnitudes above) agrees with it.
 func TestQuantRow(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	for _, d := range qtypes {
 		bs, bb := d.Block()
 		w := randBlocks(r, d, 3, 512)
 		row := make([]float32, 512)
+		qt, _ := d.QuantType()
 		for i := range 3 {
 			w.Row(i, row)
+			ref := make([]float32, 512)
+			require.NoError(t, quant.Dequantize(qt, w.Data[i*512/bs*bb:(i+1)*512/bs*bb], ref))
+			require.Equal(t, ref, row, "%v row %d", d, i)
 			for c, v := range row {
 				want, mag := refWeight(d, w.Data[(i*512/bs+c/bs)*bb:], c%bs)
 				require.InDelta(t, want, float64(v), 0x1p-23*mag+1e-30, "%v row %d col %d", d, i, c)
@@ -297,5 +307,33 @@ func TestF32ToF16(t *testing.T) {
 			continue
 		}
 		require.Equal(t, h, kernels.F32ToF16(kernels.F16ToF32(h)), "%#04x", h)
+	}
+}
+
+func TestFromQuant(t *testing.T) {
+	for _, d := range append([]kernels.DType{kernels.F32, kernels.F16, kernels.BF16}, qtypes...) {
+		var qt quant.Type
+		switch d {
+		case kernels.F32:
+			qt = quant.F32
+		case kernels.F16:
+			qt = quant.F16
+		case kernels.BF16:
+			qt = quant.BF16
+		default:
+			var ok bool
+			qt, ok = d.QuantType()
+			require.True(t, ok, "%v", d)
+			require.Equal(t, d.String(), qt.String())
+			bs, bb := d.Block()
+			require.Equal(t, []int{qt.BlockSize(), qt.TypeSize()}, []int{bs, bb})
+		}
+		got, ok := kernels.FromQuant(qt)
+		require.True(t, ok, "%v", qt)
+		require.Equal(t, d, got)
+	}
+	for _, qt := range []quant.Type{quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q2_K} {
+		_, ok := kernels.FromQuant(qt)
+		require.False(t, ok, "%v is dequantized at load, not multiplied directly", qt)
 	}
 }

@@ -2,7 +2,11 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+
+	"github.com/rbee-go/rbee/worker/quant"
+	"github.com/rbee-go/rbee/worker/safetensors"
 )
 
 // ggml block layouts (ggml-common.h), little-endian, no padding:
@@ -19,29 +23,17 @@ import (
 // Q8_K blocks (f32 d; int8 qs[256]; int16 bsums[16], the sums of each 16
 // values) for the K-quants, as ggml does.
 const (
-	qk      = 256 // values of a K-quant super-block
-	q8_0B   = 34
-	q4_0B   = 18
-	q4_KB   = 144
-	q5_KB   = 176
-	q6_KB   = 210
-	q8_KB   = 292
-	q8_0Blk = 32
+	qk      = quant.QK_K // values of a K-quant super-block
+	q8_0B   = 34         // bytes of a Q8_0 block
+	q8_KB   = 292        // bytes of a Q8_K block
+	q8_0Blk = 32         // values of a Q8_0 block
 )
 
-// Block returns the values and bytes of one block of a quantized type.
+// Block returns the values and bytes of one block (1 and the element size
+// for a float type).
 func (d DType) Block() (values, bytes int) {
-	switch d {
-	case Q8_0:
-		return q8_0Blk, q8_0B
-	case Q4_0:
-		return q8_0Blk, q4_0B
-	case Q4_K:
-		return qk, q4_KB
-	case Q5_K:
-		return qk, q5_KB
-	case Q6_K:
-		return qk, q6_KB
+	if t, ok := d.QuantType(); ok {
+		return t.BlockSize(), t.TypeSize()
 	}
 	return 1, d.Size()
 }
@@ -68,50 +60,41 @@ func scaleMinK4(j int, q []byte) (sc, m uint8) {
 	return q[j+4]&0xf | (q[j-4]>>6)<<4, q[j+4]>>4 | (q[j]>>6)<<4
 }
 
-// dequantizeRow expands one row of blocks into dst, as ggml's
-// dequantize_row_* (used for embedding rows, not in the matmul).
-func dequantizeRow(d DType, src []byte, dst []float32) {
-	bs, bb := d.Block()
-	for b := range len(dst) / bs {
-		blk, y := src[b*bb:(b+1)*bb], dst[b*bs:(b+1)*bs]
-		switch d {
-		case Q8_0:
-			s := f16At(blk, 0)
-			for j := range 32 {
-				y[j] = s * float32(int8(blk[2+j]))
-			}
-		case Q4_0:
-			s := f16At(blk, 0)
-			for j := range 16 {
-				y[j] = s * float32(int(blk[2+j]&0xf)-8)
-				y[j+16] = s * float32(int(blk[2+j]>>4)-8)
-			}
-		case Q4_K, Q5_K:
-			dd, dm := f16At(blk, 0), f16At(blk, 2)
-			sc, qh, qs := blk[4:16], blk[16:48], blk[16:]
-			if d == Q5_K {
-				qs = blk[48:]
-			}
-			for j := range 8 {
-				s, m := scaleMinK4(j, sc)
-				sh := uint(4 * (j & 1))
-				for l := range 32 {
-					q := int(qs[32*(j/2)+l] >> sh & 0xf)
-					if d == Q5_K && qh[l]>>uint(j)&1 != 0 {
-						q += 16
-					}
-					y[32*j+l] = dd*float32(s)*float32(q) - dm*float32(m)
-				}
-			}
-		case Q6_K:
-			ql, qh, sc, s := blk[:128], blk[128:192], blk[192:208], f16At(blk, 208)
-			for i := range qk {
-				h, l := i/128, i%128 // half, position in it
-				lo := ql[64*h+l%64] >> uint(4*(l/64)) & 0xf
-				hi := qh[32*h+l%32] >> uint(2*(l/32)) & 3
-				y[i] = s * float32(int8(sc[8*h+l/16])) * float32(int(lo|hi<<4)-32)
-			}
+// QuantType is the ggml type of a quantized DType (0, false for float ones).
+func (d DType) QuantType() (quant.Type, bool) {
+	if !d.Quantized() {
+		return 0, false
+	}
+	return ggmlTypes[d-Q8_0], true
+}
+
+var ggmlTypes = [...]quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_K, quant.Q5_K, quant.Q6_K}
+
+// FromQuant returns the DType whose rows the kernels multiply directly for
+// a ggml type; ok is false for the types that must be dequantized first.
+func FromQuant(t quant.Type) (DType, bool) {
+	switch t {
+	case quant.F32:
+		return F32, true
+	case quant.F16:
+		return F16, true
+	case quant.BF16:
+		return BF16, true
+	}
+	for i, g := range ggmlTypes {
+		if g == t {
+			return Q8_0 + DType(i), true
 		}
+	}
+	return 0, false
+}
+
+// dequantizeRow expands one row of blocks into dst with the reference
+// decoder (used for embedding rows, not in the matmul).
+func dequantizeRow(d DType, src []byte, dst []float32) {
+	t, _ := d.QuantType()
+	if err := quant.Dequantize(t, src, dst); err != nil {
+		panic(fmt.Sprintf("kernels: row of %v: %v", d, err)) // NewMatrix checked the sizes
 	}
 }
 
@@ -167,32 +150,4 @@ func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) 
 
 // F32ToF16 rounds f to the nearest half-precision value (ties to even),
 // as F16C's vcvtps2ph does.
-func F32ToF16(f float32) uint16 {
-	u := math.Float32bits(f)
-	sign := uint16(u>>16) & 0x8000
-	e := int(u>>23&0xff) - 127 + 15
-	m := u & 0x7fffff
-	switch {
-	case u&0x7fffffff > 0x7f800000: // NaN
-		return sign | 0x7e00
-	case e >= 31: // overflow or Inf
-		return sign | 0x7c00
-	case e <= 0: // subnormal or zero
-		if e < -10 {
-			return sign
-		}
-		m |= 0x800000
-		shift := uint(14 - e)
-		h := m >> shift
-		rem, half := m&(1<<shift-1), uint32(1)<<(shift-1)
-		if rem > half || rem == half && h&1 == 1 {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(e)<<10 | m>>13
-	if rem := m & 0x1fff; rem > 0x1000 || rem == 0x1000 && h&1 == 1 {
-		h++ // may carry into the exponent: still correct, up to Inf
-	}
-	return sign | uint16(h)
-}
+func F32ToF16(f float32) uint16 { return safetensors.F32ToF16(f) }
