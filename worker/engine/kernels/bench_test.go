@@ -38,3 +38,29 @@ func BenchmarkMatMulMode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQMatMulMode: the quantized kernels on one core for a
+// TinyLlama-sized 2048×2048 matrix, decode (n=1) and prefill (n=64), per
+// mode; activations quantized beforehand (as the pool does once per call).
+func BenchmarkQMatMulMode(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, d := range qtypes {
+		m := randBlocks(r, d, 2048, 2048)
+		for _, n := range []int{1, 64} {
+			x := randActs(r, n, m.Cols)
+			xq := make([]byte, n*kernels.ActRowBytes(d, m.Cols))
+			kernels.QuantizeActsC(kernels.KActs(d), x, n, m.Cols, xq)
+			out := make([]float32, n*m.Rows)
+			for _, mode := range kernels.QModes()[1:] {
+				b.Run(fmt.Sprintf("%v/n%d/mode%d", d, n, mode), func(b *testing.B) {
+					for b.Loop() {
+						kernels.QMatMulMode(mode, out, xq, n, m)
+					}
+					flops := 2 * float64(n*m.Rows*m.Cols) * float64(b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(float64(len(m.Data))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
