@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rbee-go/rbee/internal/mmap"
 )
 
 // File names of a Hugging Face model folder.
@@ -119,7 +121,7 @@ func (s *Set) addFile(path string, weightMap map[string]string) error {
 	if st.IsDir() {
 		return fmt.Errorf("open weights: %s is a directory", path)
 	}
-	data, err := mapFile(f, st.Size())
+	data, err := mmap.Map(f, st.Size())
 	if err != nil {
 		return fmt.Errorf("open weights: map %s: %w", path, err)
 	}
@@ -182,7 +184,7 @@ func (s *Set) Bytes() int64 {
 func (s *Set) Close() error {
 	var errs []error
 	for _, m := range s.maps {
-		errs = append(errs, unmapFile(m))
+		errs = append(errs, mmap.Unmap(m))
 	}
 	s.maps, s.tensors, s.names = nil, nil, nil
 	return errors.Join(errs...)
