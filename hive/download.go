@@ -61,9 +61,10 @@ func (h Hive) Download(ctx context.Context, id string, opts DownloadOptions) (*D
 		if e == nil {
 			return catalog.NotFound(id) // unregistered while we downloaded
 		}
-		out.AlreadyDownloaded = res.AlreadyComplete() && e.Downloaded && e.Metadata.Commit == res.Commit && e.Path == dir
+		format, path := locate(dir, res.Files)
+		out.AlreadyDownloaded = res.AlreadyComplete() && e.Downloaded && e.Metadata.Commit == res.Commit && e.Path == path
 		e.Downloaded = true
-		e.Path = dir
+		e.Format, e.Path = format, path
 		e.SizeBytes = res.Bytes
 		e.SizeGB = math.Round(float64(res.Bytes)/1e9*100) / 100
 		e.Metadata.Revision = rev

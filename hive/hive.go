@@ -89,7 +89,7 @@ func (h Hive) Register(ctx context.Context, req RegisterRequest) (catalog.Model,
 	store := h.Catalog()
 	m := catalog.Model{
 		ID: req.ID, Name: strings.TrimSpace(req.Name), Path: store.ModelDir(req.ID),
-		Format: catalog.DefaultFormat, Architecture: strings.TrimSpace(req.Architecture), Backends: backends,
+		Format: formatOf(req.Include), Architecture: strings.TrimSpace(req.Architecture), Backends: backends,
 		Metadata: catalog.Metadata{Repo: req.Repo, Revision: rev, Include: req.Include},
 	}
 	if err := m.Validate(); err != nil {

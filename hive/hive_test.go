@@ -148,7 +148,7 @@ func TestStatus(t *testing.T) {
 		{"fresh home", func(*testing.T, hive.Hive) {}, hive.ModelCounts{}, 0, "", 0},
 		{"models and workers", func(t *testing.T, h hive.Hive) {
 			_, err := catalog.Store{Dir: h.ModelsDir(), PoolID: "mac-studio"}.Update(ctx, func(c *catalog.Catalog) error {
-				m := catalog.Model{ID: "a", Name: "A", Architecture: "llama", Backends: []catalog.Backend{"cpu"},
+				m := catalog.Model{ID: "a", Name: "A", Architecture: "llama", Format: catalog.DefaultFormat, Backends: []catalog.Backend{"cpu"},
 					Metadata: catalog.Metadata{Repo: "o/a"}, Downloaded: true}
 				return c.Add(m)
 			})

@@ -12,8 +12,12 @@ import (
 // Version is the catalog document version this package writes.
 const Version = "1.0"
 
-// DefaultFormat is the model file format recorded on registration.
-const DefaultFormat = "safetensors"
+// Model file formats. DefaultFormat is a Hugging Face folder (path = the
+// folder); FormatGGUF is one .gguf file (path = that file, DESIGN §7).
+const (
+	DefaultFormat = "safetensors"
+	FormatGGUF    = "gguf"
+)
 
 // Extra holds JSON fields this package does not know, so a catalog written by
 // a newer tool (or the seed) keeps them across our writes.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,7 +19,7 @@ import (
 )
 
 func model(id string) catalog.Model {
-	return catalog.Model{ID: id, Name: "Model " + id, Architecture: "llama",
+	return catalog.Model{ID: id, Name: "Model " + id, Architecture: "llama", Format: catalog.DefaultFormat,
 		Backends: []catalog.Backend{"cpu"}, Metadata: catalog.Metadata{Repo: "org/" + id}}
 }
 
@@ -255,6 +256,9 @@ func TestSchemaRejects(t *testing.T) {
 	doc := func(model string) string {
 		return `{"version":"1.0","pool_id":"p","updated_at":"2025-10-09T12:00:00Z","models":[` + model + `]}`
 	}
+	gguf := func(path string, downloaded bool) string {
+		return fmt.Sprintf(`{"id":"a","name":"n","path":%q,"format":"gguf","size_gb":0,"size_bytes":0,"architecture":"llama","downloaded":%t,"backends":["cpu"],"metadata":{"repo":"o/n"}}`, path, downloaded)
+	}
 	tests := []struct {
 		name, doc string
 		valid     bool
@@ -264,6 +268,10 @@ func TestSchemaRejects(t *testing.T) {
 		{"bad backend", doc(fmt.Sprintf(m, "a", `["tpu"]`, "o/n")), false},
 		{"dup backend", doc(fmt.Sprintf(m, "a", `["cpu","cpu"]`, "o/n")), false},
 		{"bad repo", doc(fmt.Sprintf(m, "a", `["cpu"]`, "on")), false},
+		{"gguf file", doc(gguf("/h/models/a/a.Q4_K_M.gguf", true)), true},
+		{"gguf not yet downloaded", doc(gguf("/h/models/a", false)), true},
+		{"downloaded gguf without its file", doc(gguf("/h/models/a", true)), false},
+		{"unknown format", doc(strings.Replace(fmt.Sprintf(m, "a", `["cpu"]`, "o/n"), "safetensors", "onnx", 1)), false},
 		{"no models", `{"version":"1.0","pool_id":"p","updated_at":"2025-10-09T12:00:00Z"}`, false},
 		{"bad time", `{"version":"1.0","pool_id":"p","updated_at":"yesterday","models":[]}`, false},
 	}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -106,6 +107,12 @@ func (m *Model) Validate() error {
 			return &Error{Code: CodeInvalidBackend, Msg: fmt.Sprintf("model %q: backend %q listed twice", m.ID, b)}
 		}
 		seen[b] = true
+	}
+	switch {
+	case m.Format != DefaultFormat && m.Format != FormatGGUF:
+		return &Error{Code: CodeInvalidModel, Msg: fmt.Sprintf("model %q: format %q (known: %s, %s)", m.ID, m.Format, DefaultFormat, FormatGGUF)}
+	case m.Format == FormatGGUF && m.Downloaded && !strings.EqualFold(filepath.Ext(m.Path), ".gguf"):
+		return &Error{Code: CodeInvalidModel, Msg: fmt.Sprintf("model %q: a downloaded gguf model's path must be its .gguf file, not %s", m.ID, m.Path)}
 	}
 	if m.SizeBytes < 0 || m.SizeGB < 0 {
 		return &Error{Code: CodeInvalidModel, Msg: fmt.Sprintf("model %q: negative size", m.ID)}

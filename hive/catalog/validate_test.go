@@ -104,7 +104,7 @@ func TestValidateRepo(t *testing.T) {
 
 func TestModelValidate(t *testing.T) {
 	good := func() catalog.Model {
-		return catalog.Model{ID: "m", Name: "M", Architecture: "llama", Backends: []catalog.Backend{"cpu"},
+		return catalog.Model{ID: "m", Name: "M", Architecture: "llama", Format: catalog.DefaultFormat, Backends: []catalog.Backend{"cpu"},
 			Metadata: catalog.Metadata{Repo: "o/n"}}
 	}
 	tests := []struct {
@@ -126,6 +126,15 @@ func TestModelValidate(t *testing.T) {
 		{"file ok", func(m *catalog.Model) {
 			m.Metadata.Files = []catalog.File{{Name: "a", Size: 1, SHA256: strings.Repeat("0f", 32)}}
 		}, ""},
+		{"gguf", func(m *catalog.Model) { m.Format = catalog.FormatGGUF }, ""},
+		{"downloaded gguf file", func(m *catalog.Model) {
+			m.Format, m.Downloaded, m.Path = catalog.FormatGGUF, true, "/h/models/m/model.Q4_K_M.gguf"
+		}, ""},
+		{"downloaded gguf folder", func(m *catalog.Model) {
+			m.Format, m.Downloaded, m.Path = catalog.FormatGGUF, true, "/h/models/m"
+		}, catalog.CodeInvalidModel},
+		{"unknown format", func(m *catalog.Model) { m.Format = "onnx" }, catalog.CodeInvalidModel},
+		{"no format", func(m *catalog.Model) { m.Format = "" }, catalog.CodeInvalidModel},
 		{"file without name", func(m *catalog.Model) { m.Metadata.Files = []catalog.File{{Size: 1}} }, catalog.CodeInvalidModel},
 		{"file negative size", func(m *catalog.Model) { m.Metadata.Files = []catalog.File{{Name: "a", Size: -1}} }, catalog.CodeInvalidModel},
 		{"file bad sha256", func(m *catalog.Model) {
@@ -143,7 +152,7 @@ func TestModelValidate(t *testing.T) {
 
 func TestCatalogAddRemove(t *testing.T) {
 	c := catalog.New("pool")
-	m := catalog.Model{ID: "m", Name: "M", Architecture: "llama", Backends: []catalog.Backend{"cpu"}, Metadata: catalog.Metadata{Repo: "o/n"}}
+	m := catalog.Model{ID: "m", Name: "M", Architecture: "llama", Format: catalog.DefaultFormat, Backends: []catalog.Backend{"cpu"}, Metadata: catalog.Metadata{Repo: "o/n"}}
 	require.NoError(t, c.Add(m))
 	assert.ErrorIs(t, c.Add(m), catalog.ErrModelExists)
 	require.NotNil(t, c.Find("m"))

@@ -79,6 +79,9 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := SelectGGUF(tree, req.Repo, req.Revision, req.Include); err != nil {
+		return nil, err
+	}
 	files, err := selectFiles(tree, req)
 	if err != nil {
 		return nil, err

@@ -44,14 +44,17 @@ type Config struct {
 	MaxPositions  int
 	SlidingWindow int // 0 = none; else a query attends to the last SlidingWindow positions
 	RopeTheta     float64
-	RMSEps        float64
-	TieEmbeddings bool
-	QKVBias       bool // q/k/v projections carry a bias (Qwen2, Llama attention_bias)
-	OBias         bool // o_proj carries a bias (Llama attention_bias)
-	FusedQKV      bool // Phi-3 qkv_proj
-	FusedGateUp   bool // Phi-3 gate_up_proj
-	BOS           int  // -1 when unknown
-	EOS           []int
+	// RopeInterleaved rotates adjacent pairs (x[2i], x[2i+1]) as llama.cpp
+	// does for GGUF "llama" files; false = HF rotate_half (NEOX).
+	RopeInterleaved bool
+	RMSEps          float64
+	TieEmbeddings   bool
+	QKVBias         bool // q/k/v projections carry a bias (Qwen2, Llama attention_bias)
+	OBias           bool // o_proj carries a bias (Llama attention_bias)
+	FusedQKV        bool // Phi-3 qkv_proj
+	FusedGateUp     bool // Phi-3 gate_up_proj
+	BOS             int  // -1 when unknown
+	EOS             []int
 }
 
 // rawConfig mirrors config.json; pointers tell absent from zero.

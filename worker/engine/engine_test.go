@@ -28,20 +28,7 @@ func archModel(t *testing.T, arch string) (spec, *engine.Model) {
 	case engine.ArchQwen2:
 		s.tie = true
 		delete(w, "lm_head.weight")
-		r := rand.New(rand.NewPCG(5, 5))
-		hd := s.hidden / s.heads
-		for l := range s.layers {
-			for _, b := range []struct {
-				name string
-				n    int
-			}{{"q_proj", s.heads * hd}, {"k_proj", s.kvHeads * hd}, {"v_proj", s.kvHeads * hd}} {
-				name := fmt.Sprintf("model.layers.%d.self_attn.%s.bias", l, b.name)
-				w[name] = struct {
-					shape []int
-					vals  []float32
-				}{[]int{b.n}, values(r, b.n, 0, 0.5)}
-			}
-		}
+		w.addQwenBiases(s, 5)
 	}
 	return s, newModel(t, s, w.tensors(safetensors.BF16))
 }

@@ -53,7 +53,10 @@ func Load(dir string, opts Options) (*Model, error) {
 // New builds a model over weights from src, checking every tensor's shape
 // against cfg. The weights are used in place; src must outlive the model.
 func New(cfg Config, src TensorSource, opts Options) (*Model, error) {
-	r := &weightReader{src: src}
+	return build(cfg, &weightReader{src: src}, opts)
+}
+
+func build(cfg Config, r weightSource, opts Options) (*Model, error) {
 	m := &Model{cfg: cfg, maxBatch: opts.MaxBatch}
 	if m.maxBatch <= 0 {
 		m.maxBatch = 256
@@ -64,7 +67,7 @@ func New(cfg Config, src TensorSource, opts Options) (*Model, error) {
 	}
 	m.layers = make([]layerWeights, cfg.Layers)
 	for i := range m.layers {
-		if m.layers[i], err = r.layer(cfg, i); err != nil {
+		if m.layers[i], err = loadLayer(r, cfg, i); err != nil {
 			return nil, err
 		}
 	}
@@ -79,7 +82,7 @@ func New(cfg Config, src TensorSource, opts Options) (*Model, error) {
 			return nil, fmt.Errorf("%w (config has tie_word_embeddings false)", err)
 		}
 	}
-	m.weightBytes = r.bytes
+	m.weightBytes = r.loadedBytes()
 	m.pool = kernels.NewPool(opts.Threads)
 	return m, nil
 }

@@ -39,13 +39,20 @@ func addInto(x, y []float32) {
 }
 
 // rope rotates the first rotaryDim dims of every head of n rows of x (row
-// width heads×headDim) at positions pos0.. in the Hugging Face "rotate_half"
-// layout: dim i pairs with dim i+rotaryDim/2, frequency theta^(-2i/rotaryDim).
+// width heads×headDim) at positions pos0... Pair i (frequency
+// theta^(-2i/rotaryDim)) is dims (i, i+rotaryDim/2) in the Hugging Face
+// "rotate_half" layout (llama.cpp's NEOX mode), or the adjacent dims
+// (2i, 2i+1) when interleaved (llama.cpp's normal mode, which GGUF llama
+// files need: their q/k rows are not permuted the HF way).
 // cs is scratch of len ≥ rotaryDim.
-func rope(x []float32, n, heads, headDim, rotaryDim, pos0 int, theta float64, cs []float32) {
+func rope(x []float32, n, heads, headDim, rotaryDim, pos0 int, theta float64, interleaved bool, cs []float32) {
 	half := rotaryDim / 2
 	cos, sin := cs[:half], cs[half:rotaryDim]
 	width := heads * headDim
+	lo, hi, step := 0, half, 1 // dims of pair i: lo+i·step, hi+i·step
+	if interleaved {
+		lo, hi, step = 0, 1, 2
+	}
 	for t := range n {
 		p := float64(pos0 + t)
 		for i := range half {
@@ -56,9 +63,10 @@ func rope(x []float32, n, heads, headDim, rotaryDim, pos0 int, theta float64, cs
 		for h := range heads {
 			v := row[h*headDim : h*headDim+rotaryDim]
 			for i := range half {
-				a, b := v[i], v[i+half]
-				v[i] = a*cos[i] - b*sin[i]
-				v[i+half] = b*cos[i] + a*sin[i]
+				j, k := lo+i*step, hi+i*step
+				a, b := v[j], v[k]
+				v[j] = a*cos[i] - b*sin[i]
+				v[k] = b*cos[i] + a*sin[i]
 			}
 		}
 	}

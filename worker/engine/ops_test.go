@@ -12,7 +12,7 @@ import (
 // interleaved layout would pair 0 with 1 and fail this).
 func TestRopeRotateHalf(t *testing.T) {
 	x := []float32{1, 0, 0, 0, 0, 2, 0, 0}
-	rope(x, 2, 1, 4, 4, 1, 10000, make([]float32, 4))
+	rope(x, 2, 1, 4, 4, 1, 10000, false, make([]float32, 4))
 	c1, s1 := math.Cos(1), math.Sin(1)
 	c2, s2 := math.Cos(2*0.01), math.Sin(2*0.01)
 	want := []float64{c1, 0, s1, 0, 0, 2 * c2, 0, 2 * s2}
@@ -21,8 +21,21 @@ func TestRopeRotateHalf(t *testing.T) {
 	}
 	// partial rotary: only the first 2 of 4 dims rotate, pairing 0 with 1
 	y := []float32{1, 0, 5, 6}
-	rope(y, 1, 1, 4, 2, 1, 10000, make([]float32, 4))
+	rope(y, 1, 1, 4, 2, 1, 10000, false, make([]float32, 4))
 	require.InDeltaSlice(t, []float64{c1, s1, 5, 6}, []float64{float64(y[0]), float64(y[1]), float64(y[2]), float64(y[3])}, 1e-6)
+}
+
+// The same input interleaved (llama.cpp's normal mode): dim 0 pairs with
+// dim 1 and dim 2 with dim 3.
+func TestRopeInterleaved(t *testing.T) {
+	x := []float32{1, 0, 0, 0, 0, 0, 2, 0}
+	rope(x, 2, 1, 4, 4, 1, 10000, true, make([]float32, 4))
+	c1, s1 := math.Cos(1), math.Sin(1)
+	c2, s2 := math.Cos(2*0.01), math.Sin(2*0.01)
+	want := []float64{c1, s1, 0, 0, 0, 0, 2 * c2, 2 * s2}
+	for i := range want {
+		require.InDelta(t, want[i], x[i], 1e-6, "dim %d", i)
+	}
 }
 
 func TestRMSNormAndSwiGLU(t *testing.T) {

@@ -109,8 +109,8 @@ func (s *Session) layer(l int, n int) {
 	addBias(q, lw.qBias)
 	addBias(k, lw.kBias)
 	addBias(v, lw.vBias)
-	rope(q, n, c.Heads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
-	rope(k, n, c.KVHeads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, b.cs)
+	rope(q, n, c.Heads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, c.RopeInterleaved, b.cs)
+	rope(k, n, c.KVHeads, c.HeadDim, c.RotaryDim, s.pos, c.RopeTheta, c.RopeInterleaved, b.cs)
 	s.storeKV(l, k, v, n)
 	att := b.att[:n*qDim]
 	s.attend(l, q, att, n)

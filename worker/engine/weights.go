@@ -33,7 +33,16 @@ type layerWeights struct {
 	gate, up, down      kernels.Matrix
 }
 
-// weightReader fetches tensors and checks them against the config.
+// weightSource yields New's weights by their Hugging Face names, checked
+// against the shapes the config implies: safetensors tensors as stored, or
+// a GGUF file's tensors under their GGUF names (gguf_weights.go).
+type weightSource interface {
+	matrix(name string, rows, cols int) (kernels.Matrix, error) // [rows, cols] row-major
+	vector(name string, n int) ([]float32, error)               // widened to F32
+	loadedBytes() int64                                         // bytes of the weights handed out
+}
+
+// weightReader fetches safetensors tensors and checks them against the config.
 type weightReader struct {
 	src   TensorSource
 	bytes int64
@@ -70,6 +79,8 @@ func (r *weightReader) get(name string, shape ...int) (safetensors.Tensor, kerne
 	return t, dt, nil
 }
 
+func (r *weightReader) loadedBytes() int64 { return r.bytes }
+
 // matrix returns a [rows, cols] weight, kept in its stored dtype.
 func (r *weightReader) matrix(name string, rows, cols int) (kernels.Matrix, error) {
 	t, dt, err := r.get(name, rows, cols)
@@ -90,7 +101,7 @@ func (r *weightReader) vector(name string, n int) ([]float32, error) {
 	return out, nil
 }
 
-func (r *weightReader) layer(c Config, i int) (layerWeights, error) {
+func loadLayer(r weightSource, c Config, i int) (layerWeights, error) {
 	p := fmt.Sprintf("model.layers.%d.", i)
 	var (
 		lw  layerWeights

@@ -20,7 +20,11 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	hdr, err := encodeHeader(sorted, metadata)
+	sizes := make([]int64, len(sorted))
+	for i, t := range sorted {
+		sizes[i] = int64(len(t.Data))
+	}
+	hdr, err := encodeHeader(sorted, sizes, metadata)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -45,15 +49,11 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 // checkTensors validates names, dtypes and sizes, and returns the tensors
 // sorted by name.
 func checkTensors(tensors []Tensor) ([]Tensor, error) {
-	sorted := append([]Tensor(nil), tensors...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	for i, t := range sorted {
-		if t.Name == "" || t.Name == "__metadata__" {
-			return nil, fmt.Errorf("%w: tensor name %q is not allowed", ErrInvalid, t.Name)
-		}
-		if i > 0 && sorted[i-1].Name == t.Name {
-			return nil, fmt.Errorf("%w: tensor %q given twice", ErrInvalid, t.Name)
-		}
+	sorted, err := checkNames(tensors)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range sorted {
 		want, err := byteSize(t.DType, t.Shape)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
@@ -65,10 +65,26 @@ func checkTensors(tensors []Tensor) ([]Tensor, error) {
 	return sorted, nil
 }
 
+// checkNames returns the tensors sorted by name, refusing empty, reserved
+// and repeated names.
+func checkNames(tensors []Tensor) ([]Tensor, error) {
+	sorted := append([]Tensor(nil), tensors...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for i, t := range sorted {
+		if t.Name == "" || t.Name == "__metadata__" {
+			return nil, fmt.Errorf("%w: tensor name %q is not allowed", ErrInvalid, t.Name)
+		}
+		if i > 0 && sorted[i-1].Name == t.Name {
+			return nil, fmt.Errorf("%w: tensor %q given twice", ErrInvalid, t.Name)
+		}
+	}
+	return sorted, nil
+}
+
 // encodeHeader builds the JSON header by hand so key order is fixed:
 // __metadata__ first, then tensors in the given order with dtype, shape,
-// data_offsets.
-func encodeHeader(sorted []Tensor, metadata map[string]string) ([]byte, error) {
+// data_offsets (sizes[i] bytes for sorted[i]).
+func encodeHeader(sorted []Tensor, sizes []int64, metadata map[string]string) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	if len(metadata) > 0 {
@@ -98,7 +114,7 @@ func encodeHeader(sorted []Tensor, metadata map[string]string) ([]byte, error) {
 			}
 			b.WriteString(strconv.Itoa(d))
 		}
-		end := off + int64(len(t.Data))
+		end := off + sizes[i]
 		fmt.Fprintf(&b, `],"data_offsets":[%d,%d]}`, off, end)
 		off = end
 	}
@@ -111,7 +127,19 @@ func encodeHeader(sorted []Tensor, metadata map[string]string) ([]byte, error) {
 
 // writeAtomic writes through a temp file in the same folder and renames it
 // into place, so a failed write never leaves a half file under path.
-func writeAtomic(path string, fill func(*bufio.Writer) error) (err error) {
+func writeAtomic(path string, fill func(*bufio.Writer) error) error {
+	return writeAtomicFile(path, func(f *os.File) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := fill(w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+}
+
+// writeAtomicFile is writeAtomic for writers that need the file itself
+// (WriteAt, Truncate).
+func writeAtomicFile(path string, fill func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -122,11 +150,7 @@ func writeAtomic(path string, fill func(*bufio.Writer) error) (err error) {
 			_ = os.Remove(f.Name())
 		}
 	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(w); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = w.Flush(); err != nil {
+	if err = fill(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,8 +24,9 @@ type LoadOptions struct {
 }
 
 // Load loads a Hugging Face model folder (config.json, safetensors weights,
-// tokenizer.json) or a single .safetensors file whose folder holds the
-// config and tokenizer. Errors wrap ErrModel and say what is wrong where.
+// tokenizer.json), a single .safetensors file whose folder holds the
+// config and tokenizer, or a single .gguf file (weights, config and
+// tokenizer in its metadata). Errors wrap ErrModel and say what is wrong where.
 func Load(path string, opts LoadOptions) (*Backend, error) {
 	fail := func(format string, args ...any) (*Backend, error) {
 		return nil, fmt.Errorf("%w: %s", ErrModel, fmt.Sprintf(format, args...))
@@ -43,9 +45,9 @@ func Load(path string, opts LoadOptions) (*Backend, error) {
 		case ".safetensors":
 			dir = filepath.Dir(path)
 		case ".gguf":
-			return fail("%s: GGUF files are not supported by the Go worker; give a safetensors model folder", path)
+			return loadGGUF(path, opts)
 		default:
-			return fail("%s is neither a model folder nor a .safetensors file", path)
+			return fail("%s is neither a model folder nor a .safetensors or .gguf file", path)
 		}
 	}
 	cfg, err := engine.LoadConfig(dir)
@@ -67,25 +69,59 @@ func Load(path string, opts LoadOptions) (*Backend, error) {
 	if err != nil {
 		return wrap(errors.Join(err, set.Close()))
 	}
-	eos := slices.Clone(cfg.EOS)
-	if id, ok := tok.EOS(); ok && !slices.Contains(eos, id) {
-		eos = append(eos, id)
+	b, err := newBackend(filepath.Base(dir), m, tok, func() error { return errors.Join(m.Close(), set.Close()) })
+	if err != nil {
+		return fail("%s: %v", dir, err)
+	}
+	return b, nil
+}
+
+// newBackend pairs a model with its tokenizer; generation stops on the
+// model's EOS ids and the tokenizer's.
+func newBackend(name string, m *engine.Model, tok *tokenizer.Tokenizer, closeFn func() error, moreEOS ...int) (*Backend, error) {
+	eos := slices.Clone(m.Config().EOS)
+	if id, ok := tok.EOS(); ok {
+		moreEOS = append(moreEOS, id)
+	}
+	for _, id := range moreEOS {
+		if !slices.Contains(eos, id) {
+			eos = append(eos, id)
+		}
 	}
 	if len(eos) == 0 {
-		return fail("%s: no EOS token in config.json, generation_config.json or tokenizer_config.json", dir)
+		return nil, errors.Join(errors.New("no EOS token in the model's or the tokenizer's configuration"), closeFn())
 	}
 	return &Backend{
-		Name:      filepath.Base(dir),
-		Model:     engineModel{m},
+		Name:      name,
+		Model:     engineModel{m, tok.VocabSize()},
 		Tokenizer: tokenizerAdapter{tok},
 		EOS:       eos,
-		Close:     func() error { return errors.Join(m.Close(), set.Close()) },
+		Close:     closeFn,
 	}, nil
 }
 
-type engineModel struct{ m *engine.Model }
+type engineModel struct {
+	m     *engine.Model
+	vocab int
+}
 
-func (e engineModel) NewSession() Session   { return e.m.NewSession() }
+func (e engineModel) NewSession() Session {
+	return vocabSession{e.m.NewSession(), e.vocab}
+}
+
+type vocabSession struct {
+	s     *engine.Session
+	vocab int
+}
+
+func (v vocabSession) ForwardContext(ctx context.Context, tokens []int) ([]float32, error) {
+	logits, err := v.s.ForwardContext(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	return logits[:min(v.vocab, len(logits))], nil
+}
+
 func (e engineModel) ContextLength() int    { return e.m.Config().MaxPositions }
 func (e engineModel) WeightBytes() int64    { return e.m.WeightBytes() }
 func (e engineModel) Config() engine.Config { return e.m.Config() }

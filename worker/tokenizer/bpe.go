@@ -22,9 +22,10 @@ type bpe struct {
 	fuseUnk      bool
 	byteFallback bool
 	ignoreMerges bool
-	byteIDs      [256]int // id of <0xNN>, -1 if absent
-	prefix       string   // continuing_subword_prefix
-	suffix       string   // end_of_word_suffix
+	byteIDs      [256]int  // id of <0xNN>, -1 if absent
+	prefix       string    // continuing_subword_prefix
+	suffix       string    // end_of_word_suffix
+	scores       []float32 // SentencePiece scores (GGUF "llama"): see spm
 }
 
 func pairKey(a, b int) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -110,6 +111,9 @@ func (q *mergeQueue) Pop() any {
 func (b *bpe) encodeWord(w string, out []int) []int {
 	if w == "" {
 		return out
+	}
+	if b.scores != nil {
+		return b.encodeSPM(w, out)
 	}
 	if b.ignoreMerges {
 		if id, ok := b.vocab[w]; ok {

@@ -73,10 +73,19 @@ func New(tokenizerJSON, tokenizerConfigJSON []byte) (*Tokenizer, error) {
 			return nil, fmt.Errorf("parse tokenizer_config.json: %w", err)
 		}
 	}
+	return build(&f, &cfg, nil)
+}
+
+// build assembles a tokenizer from tokenizer.json parts; scores, when not
+// nil, make the model merge by SentencePiece score instead of merge rank.
+func build(f *fileJSON, cfg *configJSON, scores []float32) (*Tokenizer, error) {
 	t := &Tokenizer{table: newByteTable(), bos: -1, eos: -1}
 	var err error
 	if t.model, err = newBPE(&f.Model); err != nil {
 		return nil, err
+	}
+	if scores != nil {
+		t.model.setScores(scores, f.AddedTokens)
 	}
 	if t.normalizer, err = buildNormalizer(f.Normalizer); err != nil {
 		return nil, err
@@ -91,7 +100,7 @@ func New(tokenizerJSON, tokenizerConfigJSON []byte) (*Tokenizer, error) {
 	if t.prefix, t.suffix, err = t.postProcessor(f.PostProcessor); err != nil {
 		return nil, err
 	}
-	t.setBOSEOS(&cfg)
+	t.setBOSEOS(cfg)
 	t.vocabSize = len(t.model.tokens)
 	for id := range t.addedByID {
 		t.vocabSize = max(t.vocabSize, id+1)

@@ -65,7 +65,7 @@ func (a *app) modelsUnregister(args []string) int {
 	}
 	fmt.Fprintf(a.stdout, "unregistered %s\n", m.ID)
 	if *deleteFiles {
-		fmt.Fprintf(a.stdout, "deleted %s\n", m.Path)
+		fmt.Fprintf(a.stdout, "deleted %s\n", a.hive().Catalog().ModelDir(m.ID))
 	}
 	return 0
 }

@@ -1,5 +1,5 @@
 // Command llm-worker-rbee is the Go CPU worker of rbee: it loads a Hugging
-// Face safetensors model and serves /health and /execute (DESIGN §5).
+// Face safetensors model or a GGUF file and serves /health and /execute (DESIGN §5).
 // Flag parsing and printing only; the behaviour lives in worker/server.
 package main
 
@@ -19,7 +19,9 @@ import (
 	"github.com/rbee-go/rbee/internal/cli"
 	"github.com/rbee-go/rbee/worker"
 	"github.com/rbee-go/rbee/worker/engine"
+	"github.com/rbee-go/rbee/worker/quant"
 	"github.com/rbee-go/rbee/worker/server"
+	"github.com/rbee-go/rbee/worker/tokenizer"
 )
 
 func main() {
@@ -32,7 +34,7 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `llm-worker-rbee — the Go CPU worker of rbee (real transformer inference on safetensors models)
+const usage = `llm-worker-rbee — the Go CPU worker of rbee (real transformer inference on safetensors and GGUF models)
 
 Usage:
   llm-worker-rbee --worker-id ID --model PATH --port PORT --callback-url URL --backend cpu --device N
@@ -40,8 +42,10 @@ Usage:
 Flags:
 %s
 PATH is a Hugging Face model folder (config.json, model.safetensors or shards
-with model.safetensors.index.json, tokenizer.json) or a single .safetensors
-file next to those. Architectures: Llama, Mistral, Qwen2, Phi-3.
+with model.safetensors.index.json, tokenizer.json), a single .safetensors
+file next to those, or a single .gguf file (GGUF v2/v3: weights, config and
+tokenizer in one; F32/F16/BF16 tensors run as stored, quantized ones are
+dequantized to F32 at load). Architectures: Llama, Mistral, Qwen2, Phi-3.
 
 Once the model is loaded and the port is open, the worker POSTs
 {"worker_id","vram_bytes","uri"} to --callback-url and serves:
@@ -65,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SortFlags = false
 	var cfg server.RunConfig
 	fs.StringVar(&cfg.WorkerID, "worker-id", "", "worker id, echoed in the ready callback (required)")
-	fs.StringVar(&cfg.ModelPath, "model", "", "model folder or .safetensors file (required)")
+	fs.StringVar(&cfg.ModelPath, "model", "", "model folder, .safetensors or .gguf file (required)")
 	fs.IntVar(&cfg.Port, "port", 0, "port to serve on (0 = any free port; the callback reports it)")
 	fs.StringVar(&cfg.CallbackURL, "callback-url", "", "URL to POST the ready callback to (optional)")
 	fs.StringVar(&cfg.Backend, "backend", server.BackendCPU, "compute backend; the Go worker serves cpu only")
@@ -118,10 +122,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &be):
 		fmt.Fprintf(stderr, "hint: this Go worker serves --backend cpu; for %s use the Rust llm-worker-rbee (on the hive: RBEE_WORKER_BIN_%s)\n",
 			cfg.Backend, upper(cfg.Backend))
-	case errors.Is(err, engine.ErrUnsupported):
-		fmt.Fprintln(stderr, "hint: the Go worker runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Phi3ForCausalLM safetensors models")
+	case errors.Is(err, engine.ErrUnsupported), errors.Is(err, tokenizer.ErrUnsupported), errors.Is(err, quant.ErrUnsupportedType):
+		fmt.Fprintln(stderr, "hint: the Go worker runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Phi3ForCausalLM safetensors models, and GGUF files of the llama, qwen2 and phi3 architectures")
 	case errors.Is(err, server.ErrModel):
-		fmt.Fprintln(stderr, "hint: --model takes a Hugging Face model folder with config.json, model.safetensors (or shards) and tokenizer.json")
+		fmt.Fprintln(stderr, "hint: --model takes a Hugging Face model folder with config.json, model.safetensors (or shards) and tokenizer.json, or a single .gguf file")
 	case errors.Is(err, server.ErrListen):
 		fmt.Fprintln(stderr, "hint: is the port taken? pick another --port, or --port 0 for any free one")
 	}

@@ -55,22 +55,27 @@ func TestCLIStartupErrors(t *testing.T) {
 		{"stray argument", []string{"--worker-id", "w", "--model", good, "extra"}, 2, `error: unexpected argument "extra"`, "hint:"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdout, &stderr)
-			assert.Equal(t, tt.code, code, stderr.String())
-			assert.Empty(t, stdout.String())
-			var errLines []string
-			for _, l := range strings.Split(stderr.String(), "\n") {
-				if strings.HasPrefix(l, "error: ") {
-					errLines = append(errLines, l)
-				}
-			}
-			require.Len(t, errLines, 1, "one error line: %s", stderr.String())
-			assert.Contains(t, errLines[0], tt.errMsg)
-			assert.Contains(t, stderr.String(), tt.hint)
-		})
+		t.Run(tt.name, func(t *testing.T) { requireStartupError(t, tt.args, tt.code, tt.errMsg, tt.hint) })
 	}
+}
+
+// requireStartupError runs the CLI and checks it exits with code after one
+// error line containing errMsg, and a hint containing hint.
+func requireStartupError(t *testing.T, args []string, code int, errMsg, hint string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	got := run(context.Background(), args, &stdout, &stderr)
+	assert.Equal(t, code, got, stderr.String())
+	assert.Empty(t, stdout.String())
+	var errLines []string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, "error: ") {
+			errLines = append(errLines, l)
+		}
+	}
+	require.Len(t, errLines, 1, "one error line: %s", stderr.String())
+	assert.Contains(t, errLines[0], errMsg)
+	assert.Contains(t, stderr.String(), hint)
 }
 
 func TestCLIHelpAndVersion(t *testing.T) {

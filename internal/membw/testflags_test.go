@@ -1,0 +1,3 @@
+package membw_test
+
+import _ "github.com/rbee-go/rbee/testflags"

@@ -1,0 +1,3 @@
+package agree_test
+
+import _ "github.com/rbee-go/rbee/testflags"
