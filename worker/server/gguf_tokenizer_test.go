@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path"
 	"path/filepath"
@@ -82,15 +84,28 @@ func writeTokenizerGGUF(t *testing.T, v tokenizer.GGUFVocab) string {
 
 // A GGUF file whose tokenizer metadata is made from each fixture tokenizer
 // encodes the fixtures' reference texts to the tokenizer.json ids, through
-// the worker's loader (the tokenizer.ggml.* keys as llama.cpp names them).
+// the worker's loader (the tokenizer.ggml.* keys as llama.cpp names them);
+// the unused tokens a converter pads the vocabulary with are never sampled.
 func TestGGUFTokenizerFromFixtures(t *testing.T) {
 	for _, fam := range []string{"spm-bpe-32k", "bytelevel-bpe-152k"} {
 		t.Run(fam, func(t *testing.T) {
 			v, err := tokenizer.GGUFVocabFromJSON(fixtureFile(t, fam, "tokenizer.json.gz"), fixtureFile(t, fam, "tokenizer_config.json"))
 			require.NoError(t, err)
+			// Padded with unused tokens as converters do (Phi-3: 53, 32011 → 32064).
+			tokens := len(v.Tokens)
+			for id := tokens; id < tokens+53; id++ {
+				v.Tokens, v.TokenType = append(v.Tokens, fmt.Sprintf("[PAD%d]", id)), append(v.TokenType, tokenizer.TokenUnused)
+				if v.Scores != nil {
+					v.Scores = append(v.Scores, -1000)
+				}
+			}
+			require.Greater(t, len(v.Tokens), tokens)
 			b, err := server.Load(writeTokenizerGGUF(t, v), server.LoadOptions{Threads: 1})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, b.Close()) })
+			logits, err := b.Model.NewSession().ForwardContext(context.Background(), []int{0})
+			require.NoError(t, err)
+			assert.Len(t, logits, tokens, "the padding is never sampled")
 			var encs []struct {
 				Text           string `json:"text"`
 				IDs            []int  `json:"ids"`

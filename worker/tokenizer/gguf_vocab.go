@@ -118,8 +118,11 @@ func NewFromGGUF(v GGUFVocab) (*Tokenizer, error) {
 			{Type: "Split", Pattern: &patternJSON{Regex: &re}, Behavior: "Isolated"},
 			{Type: "ByteLevel", AddPrefixSpace: &off, UseRegex: &off},
 		}}
-		if pre == "qwen2" { // Qwen's tokenizer.json normalizes to NFC
+		switch pre {
+		case "qwen2": // Qwen's tokenizer.json normalizes to NFC
 			f.Normalizer = &componentJSON{Type: "NFC"}
+		case "llama-bpe": // Llama 3: whole-word vocab hits skip the merges, and BOS is added (llama.cpp's defaults)
+			f.Model.IgnoreMerges, addBOS = true, true
 		}
 		f.Decoder = &componentJSON{Type: "ByteLevel"}
 	default:
@@ -145,7 +148,13 @@ func NewFromGGUF(v GGUFVocab) (*Tokenizer, error) {
 	if addEOS && v.EOS >= 0 {
 		t.suffix = []int{v.EOS}
 	}
-	t.vocabSize = max(t.vocabSize, n)
+	// Converters pad a vocabulary to the embedding's rows with unused
+	// "[PADn]" tokens (Phi-3 32011 → 32064, Qwen2.5 151665 → 151936): they
+	// are no part of the tokenizer, so the worker never samples them.
+	t.vocabSize = n
+	for t.vocabSize > 0 && v.tokenType(t.vocabSize-1) == TokenUnused {
+		t.vocabSize--
+	}
 	return t, nil
 }
 

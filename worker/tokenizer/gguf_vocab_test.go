@@ -131,3 +131,38 @@ func TestGGUFVocabErrors(t *testing.T) {
 	_, err := tokenizer.NewFromGGUF(gpt2)
 	require.NoError(t, err)
 }
+
+// llama-bpe (Llama 3) takes llama.cpp's defaults: BOS added unless the file
+// says otherwise, and a word in the vocabulary is one token even without a
+// merge path to it.
+func TestGGUFLlamaBPE(t *testing.T) {
+	// "ab" is in the vocabulary but no merge makes it; "a b" → "a","b" else.
+	v := tokenizer.GGUFVocab{Model: tokenizer.GGUFModelGPT2, Pre: "llama-bpe", Tokens: []string{"a", "b", "c", "bc", "ab", "<|begin_of_text|>"},
+		TokenType: []int32{1, 1, 1, 1, 1, 3}, Merges: []string{"b c"}, BOS: 5, EOS: -1, UNK: -1, PAD: -1}
+	tk, err := tokenizer.NewFromGGUF(v)
+	require.NoError(t, err)
+	assert.Equal(t, []int{5, 4}, tk.Encode("ab", true))
+	v.Pre, v.AddBOS = "default", nil
+	tk, err = tokenizer.NewFromGGUF(v)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1}, tk.Encode("ab", true), "gpt2 default: merges only, no BOS")
+	v.AddBOS = ptr(true)
+	tk, err = tokenizer.NewFromGGUF(v)
+	require.NoError(t, err)
+	assert.Equal(t, []int{5, 0, 3}, tk.Encode("abc", true))
+}
+
+// Trailing unused tokens (a converter's [PADn] padding up to the embedding
+// rows) are not part of the vocabulary size, so they are never sampled.
+func TestGGUFPaddedVocabulary(t *testing.T) {
+	v := synthetic(-1, -2)
+	n := len(v.Tokens)
+	for i := range 5 {
+		v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", n+i))
+		v.Scores = append(v.Scores, -1000)
+		v.TokenType = append(v.TokenType, tokenizer.TokenUnused)
+	}
+	tk, err := tokenizer.NewFromGGUF(v)
+	require.NoError(t, err)
+	assert.Equal(t, n, tk.VocabSize())
+}
