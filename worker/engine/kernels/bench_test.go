@@ -53,11 +53,15 @@ func BenchmarkQMatMulMode(b *testing.B) {
 			out := make([]float32, n*m.Rows)
 			for _, mode := range kernels.QModes()[1:] {
 				b.Run(fmt.Sprintf("%v/n%d/mode%d", d, n, mode), func(b *testing.B) {
+					cpu0 := cpuTime()
 					for b.Loop() {
 						kernels.QMatMulMode(mode, out, xq, n, m)
 					}
 					flops := 2 * float64(n*m.Rows*m.Cols) * float64(b.N)
 					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu := cpuTime() - cpu0; cpu > 0 {
+						b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+					}
 					b.ReportMetric(float64(len(m.Data))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 				})
 			}

@@ -10,6 +10,8 @@
 #include <string.h>
 
 typedef float (*qdot_fn)(int nb, const uint8_t *w, const uint8_t *x);
+// qdot4_fn: one row against four tokens x + k·xs, results in o[0..3].
+typedef void (*qdot4_fn)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o);
 
 static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline float f32at(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
@@ -136,7 +138,7 @@ void rb_quantize_acts(int k, const float *x, int nvals, void *dst) {
 
 // Token blocks keep the quantized activations of a block in L2 while a
 // chunk of rows is swept over them; a row stays in L1 across the block.
-static void qmatmul_with(qdot_fn dot, int dtype, const void *w, int cols, const void *xq, int n,
+static void qmatmul_with(qdot_fn dot, qdot4_fn dot4, int dtype, const void *w, int cols, const void *xq, int n,
                          float *out, int ldo, int r0, int r1) {
 	int t = dtype - 3, nb = cols / qblock_vals[t];
 	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
@@ -146,7 +148,15 @@ static void qmatmul_with(qdot_fn dot, int dtype, const void *w, int cols, const 
 		int t1 = t0 + tb < n ? t0 + tb : n;
 		for (int r = r0; r < r1; r++) {
 			const uint8_t *row = (const uint8_t *)w + (size_t)r * rb;
-			for (int tt = t0; tt < t1; tt++)
+			int tt = t0;
+			if (dot4) {
+				for (; tt + 4 <= t1; tt += 4) {
+					float o[4];
+					dot4(nb, row, (const uint8_t *)xq + (size_t)tt * xb, xb, o);
+					for (int k = 0; k < 4; k++) out[(size_t)(tt + k) * ldo + r] = o[k];
+				}
+			}
+			for (; tt < t1; tt++)
 				out[(size_t)tt * ldo + r] = dot(nb, row, (const uint8_t *)xq + (size_t)tt * xb);
 		}
 	}
@@ -177,18 +187,25 @@ int rb_qsimd(void) {
 	return 1;
 }
 
-static qdot_fn pick(int mode, int t) {
+static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
 	int l = rb_qsimd();
-	if (mode >= 2 && l >= 2) return qdot_vnni[t];
-	if (mode >= 1 && l >= 1) return qdot_avx2[t];
+	if (mode >= 2 && l >= 2) return *dot4 = qdot4_vnni[t], qdot_vnni[t];
+	if (mode >= 1 && l >= 1) return *dot4 = qdot4_avx2[t], qdot_avx2[t];
+	*dot4 = NULL;
 	return qdot_c[t];
 }
 #else
 int rb_qsimd(void) { return 0; }
-static qdot_fn pick(int mode, int t) { (void)mode; return qdot_c[t]; }
+static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
+	(void)mode;
+	*dot4 = NULL;
+	return qdot_c[t];
+}
 #endif
 
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1) {
-	qmatmul_with(pick(mode, dtype - 3), dtype, w, cols, xq, n, out, ldo, r0, r1);
+	qdot4_fn dot4;
+	qdot_fn dot = pick(mode, dtype - 3, &dot4);
+	qmatmul_with(dot, dot4, dtype, w, cols, xq, n, out, ldo, r0, r1);
 }
