@@ -25,9 +25,9 @@ const (
 // weights (normal, σ 0.02) in one file type, and the real 32k SentencePiece
 // vocabulary so the worker serves it as it would a download.
 type benchFile struct {
-	Name        string       // BF16, F16, Q8_0, Q4_K_M
-	Main        quant.Type   // the matrices' type
-	More        quant.Type   // Q4_K_M: attn_v/ffn_down of some layers and output (llama.cpp's mix)
+	Name        string     // BF16, F16, Q8_0, Q4_K_M
+	Main        quant.Type // the matrices' type
+	More        quant.Type // Q4_K_M: attn_v/ffn_down of some layers and output (llama.cpp's mix)
 	moreLayer   func(int) bool
 	decodeBytes int64 // weight bytes a decode step reads: every matrix but the embedding, plus one row
 }
