@@ -35,45 +35,37 @@ INLINE QTARGET float QF(h16)(const uint8_t *p) {
 	return _cvtsh_ss(v);
 }
 
-// Two blocks per step on independent accumulators.
-static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) {
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0;
-	int b = 0;
-	for (; b + 2 <= nb; b += 2, w += 68, x += 68) {
-		__m256 p0 = QF(dot_s8)(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(x + 2)));
-		__m256 p1 = QF(dot_s8)(_mm256_loadu_si256((const __m256i *)(w + 36)), _mm256_loadu_si256((const __m256i *)(x + 36)));
-		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p0, a0);
-		a1 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w + 34) * QF(h16)(x + 34)), p1, a1);
-	}
-	if (b < nb) {
-		__m256 p = QF(dot_s8)(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(x + 2)));
-		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p, a0);
-	}
-	return QF(hsum8)(_mm256_add_ps(a0, a1));
-}
-
 // 32 nibbles of a Q4_0 block as bytes 0..15: low nibbles first.
 INLINE QTARGET __m256i QF(nibbles)(const uint8_t *qs) {
 	__m128i t = _mm_loadu_si128((const __m128i *)qs);
 	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
 }
 
-static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) {
+// The 32 signed values of a Q8_0 (four 0) or Q4_0 (four 1, less 8) block.
+INLINE QTARGET __m256i QF(w32)(const uint8_t *w, const int four) {
+	return four ? _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(8)) : _mm256_loadu_si256((const __m256i *)(w + 2));
+}
+
+// q8_0 / q4_0 × q8_0: two blocks per step on independent accumulators.
+INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, const int four) {
+	const int wb = four ? 18 : 34;
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0;
-	const __m256i off = _mm256_set1_epi8(8);
 	int b = 0;
-	for (; b + 2 <= nb; b += 2, w += 36, x += 68) {
-		__m256 p0 = QF(dot_s8)(_mm256_sub_epi8(QF(nibbles)(w + 2), off), _mm256_loadu_si256((const __m256i *)(x + 2)));
-		__m256 p1 = QF(dot_s8)(_mm256_sub_epi8(QF(nibbles)(w + 20), off), _mm256_loadu_si256((const __m256i *)(x + 36)));
+	for (; b + 2 <= nb; b += 2, w += 2 * wb, x += 68) {
+		__m256 p0 = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		__m256 p1 = QF(dot_s8)(QF(w32)(w + wb, four), _mm256_loadu_si256((const __m256i *)(x + 36)));
 		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p0, a0);
-		a1 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w + 18) * QF(h16)(x + 34)), p1, a1);
+		a1 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w + wb) * QF(h16)(x + 34)), p1, a1);
 	}
 	if (b < nb) {
-		__m256 p = QF(dot_s8)(_mm256_sub_epi8(QF(nibbles)(w + 2), off), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		__m256 p = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
 		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p, a0);
 	}
 	return QF(hsum8)(_mm256_add_ps(a0, a1));
 }
+
+static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 0); }
+static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 1); }
 
 // kscales unpacks Q4_K/Q5_K's 12 scale bytes into 8 scales then 8 mins
 // (ggml's utmp shuffle; equals get_scale_min_k4).
@@ -167,11 +159,11 @@ static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
 
 // 1 row × 4 tokens (prefill): each weight block is loaded and unpacked
 // once and reused for four tokens' activations (x, x+xs, x+2xs, x+3xs).
-static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) {
+INLINE QTARGET void QF(dot4_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int four) {
 	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
 	const __m256i z = _mm256_setzero_si256();
-	for (int b = 0; b < nb; b++, w += 34, x += 34) {
-		__m256i qw = _mm256_loadu_si256((const __m256i *)(w + 2)), aw = _mm256_sign_epi8(qw, qw);
+	for (int b = 0; b < nb; b++, w += four ? 18 : 34, x += 34) {
+		__m256i qw = QF(w32)(w, four), aw = _mm256_sign_epi8(qw, qw);
 		float dw = QF(h16)(w);
 		for (int k = 0; k < 4; k++) {
 			const uint8_t *xk = x + k * xs;
@@ -183,21 +175,8 @@ static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, si
 	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
 }
 
-static QTARGET void QF(dot4_q4_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) {
-	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-	const __m256i z = _mm256_setzero_si256(), off = _mm256_set1_epi8(8);
-	for (int b = 0; b < nb; b++, w += 18, x += 34) {
-		__m256i qw = _mm256_sub_epi8(QF(nibbles)(w + 2), off), aw = _mm256_sign_epi8(qw, qw);
-		float dw = QF(h16)(w);
-		for (int k = 0; k < 4; k++) {
-			const uint8_t *xk = x + k * xs;
-			__m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xk + 2)), qw);
-			__m256 p = _mm256_cvtepi32_ps(QF(dot_us8)(z, aw, sy));
-			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * QF(h16)(xk)), p, acc[k]);
-		}
-	}
-	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
-}
+static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 0); }
+static QTARGET void QF(dot4_q4_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 1); }
 
 INLINE QTARGET void QF(dot4_k45)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int five) {
 	const __m256i m4 = _mm256_set1_epi8(0xf);
