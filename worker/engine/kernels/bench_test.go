@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/rbee-go/rbee/worker/engine/kernels"
 )
@@ -67,4 +68,26 @@ func BenchmarkQMatMulMode(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkDecodeStream: one decode matmul over a BF16 matrix far larger
+// than the caches (8192×8192, 128 MiB), all pool workers: memory-bound.
+func BenchmarkDecodeStream(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	m, _ := randMatrix(r, kernels.BF16, 8192, 8192)
+	pool := kernels.NewPool(0)
+	b.Cleanup(pool.Close)
+	x := make([]float32, m.Cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	out := make([]float32, m.Rows)
+	best := time.Duration(1 << 62)
+	for b.Loop() {
+		t0 := time.Now()
+		pool.MatMul(out, x, 1, m)
+		best = min(best, time.Since(t0))
+	}
+	b.ReportMetric(float64(len(m.Data))/b.Elapsed().Seconds()*float64(b.N)/1e9, "GB/s")
+	b.ReportMetric(float64(len(m.Data))/best.Seconds()/1e9, "best-GB/s")
 }
