@@ -7,7 +7,7 @@ POOLS    ?= localhost:cpu,harness:cpu
 TIMEOUT  ?= 80m
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all deps build test features lint install demo bench bench-worker bench-download bench-workers bench-ssh bench-matrix clean
+.PHONY: all deps build test features lint install demo signoff bench bench-worker bench-download bench-workers bench-ssh bench-matrix clean
 
 all: build
 
@@ -40,6 +40,10 @@ install:
 demo: deps build
 	./scripts/demo.sh
 
+# Checkpoint sign-off (README "Signing off a checkpoint"): make signoff CP=3 POOLS=mac:metal,workstation:cuda MODELS=qwen-0.5b
+signoff: deps build
+	@./scripts/signoff.sh "$(CP)" "$(if $(filter command line,$(origin POOLS)),$(POOLS))" "$(MODELS)"
+
 bench: bench-worker bench-download bench-workers bench-ssh bench-matrix
 
 # The HTTP worker (GGUF mmapped) vs llama.cpp on the same TinyLlama-shaped files (BF16, F16, Q8_0,
@@ -50,9 +54,10 @@ bench-worker: deps
 	$(GO) test -run '^$$' -bench 'Prefill' -benchtime 3x -count 5 -timeout 60m ./worker/engine/
 	$(GO) test -run '^$$' -bench 'Decode|Bandwidth' -benchtime 20x -count 5 -timeout 60m ./worker/engine/
 
-# 1 GiB from the hub mirror on loopback: hive client vs curl alternately, 5 rounds, medians; then a 50% cut + resume.
+# Whole `rbee-hive models download` processes vs curl on the hub mirror, alternately, 5 rounds, medians:
+# 1 GiB on loopback; 256 MiB through Toxiproxy (40 MB/s per connection, 20 ms); 50% cuts + resume.
 bench-download:
-	$(GO) test -run '^$$' -bench 'DownloadVsCurl' -benchtime 1x -timeout 30m ./hive/hfhub/
+	$(GO) test -run '^$$' -bench 'Download(VsCurl|Capped|Resume)' -benchtime 1x -timeout 40m ./hive/hfhub/
 
 # Healthy → spawn returns, and stop of a worker that honours SIGTERM (stand-in and real Go worker).
 bench-workers:

@@ -1,8 +1,10 @@
+@cp1
 Feature: CP1 foundation — both CLIs answer help, version and status
   An operator installs rbee-hive on a pool and rbee-keeper on their own machine.
   Both programs say what they are, explain every command with an example, and
   report the pool: host, OS/arch, CPUs, RAM, disk, backends, models, workers.
 
+  @cp1.version
   Scenario Outline: both CLIs print their version
     When I run "<cli> --version"
     Then the command succeeds
@@ -14,6 +16,7 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | rbee-hive   |
       | rbee-keeper |
 
+  @cp1.hive-help @cp1.help-examples
   Scenario Outline: every rbee-hive command explains itself with an example
     When I run "rbee-hive <command> --help"
     Then the command succeeds
@@ -36,6 +39,7 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | worker logs       |
       | hub serve         |
 
+  @cp1.keeper-help @cp1.help-examples
   Scenario Outline: every rbee-keeper command explains itself with an example
     When I run "rbee-keeper <command> --help"
     Then the command succeeds
@@ -60,7 +64,10 @@ Feature: CP1 foundation — both CLIs answer help, version and status
       | pool git build           |
       | pool preflight           |
       | infer                    |
+      | signoff plan             |
+      | signoff report           |
 
+  @cp1.hive-help @cp1.keeper-help
   Scenario: the top-level help lists the commands of both CLIs
     When I run "rbee-hive --help"
     Then the command succeeds
@@ -71,6 +78,7 @@ Feature: CP1 foundation — both CLIs answer help, version and status
     And stdout contains "pool models"
     And stdout contains "infer"
 
+  @cp1.hive-status
   Scenario: rbee-hive status reports the pool as JSON
     Given a fresh rbee home
     When I run "rbee-hive status --json"
@@ -82,6 +90,7 @@ Feature: CP1 foundation — both CLIs answer help, version and status
     And the JSON at "home" is "${RBEE_HOME}"
     And stderr is empty
 
+  @cp1.hive-status
   Scenario: rbee-hive status as text for people, with --home taking precedence over RBEE_HOME
     When I run "rbee-hive --home ${SCENARIO_DIR}/other status --no-color"
     Then the command succeeds

@@ -1,3 +1,4 @@
+@cp1
 Feature: CP1 remote — rbee-keeper drives pools over real SSH
   The operator controls every pool from one machine. rbee-keeper speaks SSH
   itself (agent and key files, ~/.ssh/config, known_hosts), quotes every
@@ -6,6 +7,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
   are real OpenSSH sshd processes on loopback, each with its own host key,
   authorized key and RBEE_HOME.
 
+  @cp1.keeper-ssh @cp1.ssh-reach @cp2.remote-catalog @cp2.catalog-on-pool
   Scenario: status and catalog through SSH are what the pool itself reports
     Given an SSH pool "alpha"
     When I run "rbee-keeper pool models register tinyllama --name TinyLlama --repo TinyLlama/TinyLlama-1.1B-Chat-v1.0 --architecture llama --backends cpu,cuda --host alpha"
@@ -20,6 +22,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     Then the command succeeds
     And stdout contains "tinyllama"
 
+  @cp1.ssh-reach
   Scenario: preflight over SSH checks the connection, the hive, the worker binary and the host
     Given an SSH pool "alpha"
     When I run "rbee-keeper pool preflight --host alpha"
@@ -32,12 +35,14 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     And the JSON at "transport" is "ssh"
     And stdout contains ""ok": true"
 
+  @cp1.keeper-ssh
   Scenario: a destination typed as user@host:port works without a pools file entry
     Given an SSH pool "alpha"
     When I run "rbee-keeper pool models list --host ${ALPHA_DEST} --json"
     Then the command succeeds
     And stdout is an empty JSON list
 
+  @cp2.ssh-stable
   Scenario: fan-out to two pools runs both and prefixes every line
     Given an SSH pool "alpha"
     And an SSH pool "beta"
@@ -48,6 +53,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     Then the command succeeds
     And every stdout line starts with one of "[alpha] ,[beta] "
 
+  @cp2.ssh-stable
   Scenario: one failing pool of a fan-out fails the command but not the others
     Given an SSH pool "alpha"
     And an SSH pool "bare" without rbee-hive
@@ -56,6 +62,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     And the JSON at "0.exit_code" is 0
     And the JSON at "1.exit_code" is 127
 
+  @cp2.remote-register @cp2.catalog-on-pool
   Scenario: an argument full of shell syntax reaches the hive literally
     Given an SSH pool "alpha"
     When I run "rbee-keeper pool models register evil --name HOSTILE --repo org/evil --architecture llama --host alpha" with HOSTILE replaced by a shell-injection argument
@@ -117,6 +124,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     When I run "rbee-keeper pool status --host alpha --json"
     Then the command succeeds
 
+  @cp3.remote-spawn
   Scenario: a worker spawned, listed and stopped through SSH
     Given an SSH pool "alpha"
     And the tiny model "tiny-llama" is registered and downloaded on pool "alpha"
@@ -131,6 +139,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     Then the command succeeds
     And pool "alpha" has no worker left
 
+  @cp3.remote-download
   Scenario: a download through SSH from the hub mirror
     Given a hub mirror serving "rbee-testing/small" with a 2 MiB weights file
     And an SSH pool "alpha"
@@ -143,6 +152,7 @@ Feature: CP1 remote — rbee-keeper drives pools over real SSH
     And the JSON at "0.id" is "small"
     And stdout is the same JSON as "rbee-hive models list --json" run on pool "alpha" itself
 
+  @cp2.ssh-stable
   Scenario: a pool cut off the network mid-command is reported lost
     Given a worker binary that never becomes ready
     And the operator's SSH config sets ServerAliveInterval 1 and ServerAliveCountMax 2

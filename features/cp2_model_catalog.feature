@@ -1,3 +1,4 @@
+@cp2
 Feature: CP2 model catalog — register, unregister, persist, and refuse bad input
   The catalog (models/catalog.json under the rbee home) follows the published
   JSON Schema. It is written atomically under a lock, keeps the previous
@@ -6,6 +7,7 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
   Background:
     Given a fresh rbee home
 
+  @cp2.catalog-register @cp2.catalog-persist @cp2.catalog-schema @cp2.catalog-show
   Scenario: the catalog is created on first register, then loaded and saved
     When I run "rbee-hive models catalog --json"
     Then the command succeeds
@@ -21,6 +23,7 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
     Then the command succeeds
     And stdout contains "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 
+  @cp2.seed-registered @cp2.catalog-persist
   Scenario: the four seed models are registered and persist across runs
     When I register the models:
       | id        | name                    | repo                               | architecture |
@@ -42,6 +45,7 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
     Then the command succeeds
     And stdout is an empty JSON list
 
+  @cp2.catalog-unregister
   Scenario: unregister removes the entry, keeps the previous catalog, and --delete-files removes the files
     Given I register the models:
       | id        | name                  | repo                             | architecture |
@@ -60,6 +64,7 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
     And the catalog file is valid against the published schema
     And the model "qwen-0.5b" has files on disk
 
+  @cp2.catalog-show
   Scenario: the keeper's catalog of localhost is the local catalog
     Given I register the models:
       | id        | name                  | repo                       | architecture |
@@ -114,6 +119,7 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
       | rbee-hive models unregister nope                                                             | model "nope" is not in the catalog   |
       | rbee-keeper pool models register tinyllama --name Again --repo o/n --architecture llama --host localhost | model "tinyllama" is already registered |
 
+  @cp2.catalog-persist
   Scenario Outline: a catalog file holding garbage is never overwritten
     Given the catalog file holds garbage
     And I keep a copy of the catalog file
@@ -161,3 +167,21 @@ Feature: CP2 model catalog — register, unregister, persist, and refuse bad inp
   Scenario: 20 parallel register processes leave exactly 20 entries
     When 20 rbee-hive processes register one model each at the same time
     Then the catalog holds the 20 models "par-01" to "par-20"
+
+  @cp2.catalog-color @cp2.catalog-show
+  Scenario: the catalog is a colored table on a terminal, plain text in a pipe and with NO_COLOR
+    When I run "rbee-hive models register tinyllama --name 'TinyLlama 1.1B Chat' --repo TinyLlama/TinyLlama-1.1B-Chat-v1.0 --architecture llama"
+    Then the command succeeds
+    When I run "rbee-hive models catalog" on a terminal
+    Then the command succeeds
+    And stdout has color codes
+    And stdout contains "TinyLlama 1.1B Chat"
+    When I run "rbee-hive models catalog"
+    Then the command succeeds
+    And stdout has no color codes
+    And stdout contains "TinyLlama 1.1B Chat"
+    When I run "rbee-hive models catalog --no-color" on a terminal
+    Then stdout has no color codes
+    Given the environment variable "NO_COLOR" is "1"
+    When I run "rbee-hive models catalog" on a terminal
+    Then stdout has no color codes

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rbee-go/rbee/hive/catalog"
+	"github.com/rbee-go/rbee/hive/workers"
 )
 
 // Style decides how text output looks; both CLIs render through it so the
@@ -48,13 +49,25 @@ func (s Style) WriteStatus(w io.Writer, st Status) error {
 		{"workers", fmt.Sprint(st.Workers)},
 		{"binaries", workerBins(st.WorkerBinaries)},
 	}
+
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
 	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(tw, "warning\t%s\n", warn)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Long lines, so outside the aligned table.
+	for _, b := range catalog.AllBackends() {
+		if p, ok := st.WorkerProfiles[string(b)]; ok {
+			if _, err := fmt.Fprintf(w, "worker %s: %s\n", b, profileLine(p)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // WriteCatalog prints the catalog as a table (or a hint when it is empty).
@@ -106,6 +119,25 @@ func workerBins(bins map[string]string) string {
 		parts = append(parts, string(b)+": "+p)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// profileLine is one backend's resolved worker profile and where its
+// values came from.
+func profileLine(p workers.Profile) string {
+	bin := p.Path
+	if bin == "" {
+		bin = p.Bin + " (" + p.BinError + ")"
+	}
+	line := fmt.Sprintf("%s: %s %s, memory ×%g [profile: %s; bin: %s; args: %s; memory_factor: %s]",
+		p.Name, bin, strings.Join(p.Args, " "), p.MemoryFactor,
+		p.Sources["profile"], p.Sources["bin"], p.Sources["args"], p.Sources["memory_factor"])
+	if len(p.Env) > 0 {
+		line += fmt.Sprintf(" env %v [%s]", p.Env, p.Sources["env"])
+	}
+	if p.Error != "" && p.BinError == "" {
+		line += "; error: " + p.Error
+	}
+	return line
 }
 
 func joinBackends(bs []catalog.Backend) string {

@@ -21,6 +21,10 @@ type Status struct {
 	// WorkerBinaries maps each backend to the worker executable a spawn
 	// would use ("" = none found), for preflight checks.
 	WorkerBinaries map[string]string `json:"worker_binaries"`
+	// WorkerProfiles is each backend's resolved worker profile: preset,
+	// binary (found or not), arguments, environment, memory factor, and
+	// where each value came from.
+	WorkerProfiles map[string]workers.Profile `json:"worker_profiles"`
 }
 
 // ModelCounts counts catalog entries.
@@ -51,8 +55,9 @@ func (h Hive) Status(ctx context.Context) (Status, error) {
 	}
 	st.WorkerBinaries = map[string]string{}
 	m := workers.Manager{Home: h.Home}
+	st.WorkerProfiles = m.Profiles()
 	for _, b := range catalog.AllBackends() {
-		st.WorkerBinaries[string(b)], _ = m.ResolveBinary(string(b))
+		st.WorkerBinaries[string(b)] = st.WorkerProfiles[string(b)].Path
 	}
 	return st, nil
 }

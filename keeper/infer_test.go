@@ -93,3 +93,11 @@ func TestWorkerURL(t *testing.T) {
 	assert.Equal(t, "http://h:8000", keeper.WorkerURL("h:8000"))
 	assert.Equal(t, "https://h:8000", keeper.WorkerURL("https://h:8000/"))
 }
+
+// The Rust worker's lone error event: infer fails with the worker's message.
+func TestInferLoneErrorEvent(t *testing.T) {
+	addr, _ := fakeWorker(t, 200, worker.Error("INFERENCE_FAILED", "cannot broadcast [5, 5] to [1, 4, 5, 10]"))
+	_, err := keeper.Infer(context.Background(), keeper.InferRequest{Worker: addr, Prompt: "Hi", MaxTokens: 8}, nil)
+	assert.Equal(t, keeper.CodeInferFailed, keeper.CodeOf(err))
+	assert.EqualError(t, err, "worker "+addr+": INFERENCE_FAILED: cannot broadcast [5, 5] to [1, 4, 5, 10]")
+}

@@ -157,6 +157,13 @@ func (k *Keeper) RunJSON(ctx context.Context, host string, args []string, v any)
 	return res.Decode(v)
 }
 
+// HiveStderr is the whole stderr of a failed hive command (the error line,
+// its hint and details such as a worker's log tail), the cause of its
+// CodeHiveFailed error.
+type HiveStderr struct{ Text string }
+
+func (h *HiveStderr) Error() string { return h.Text }
+
 // Decode checks a captured result and decodes its stdout into v.
 func (r Result) Decode(v any) error {
 	if r.Err != nil {
@@ -166,7 +173,7 @@ func (r Result) Decode(v any) error {
 		msg := strings.TrimSpace(string(r.Stderr))
 		first, rest, _ := strings.Cut(msg, "\n")
 		first = strings.TrimPrefix(first, "error: ")
-		e := &Error{Code: CodeHiveFailed, Host: r.Host, Msg: fmt.Sprintf("%s: %s", r.Host, first)}
+		e := &Error{Code: CodeHiveFailed, Host: r.Host, Msg: fmt.Sprintf("%s: %s", r.Host, first), Err: &HiveStderr{Text: msg}}
 		if first == "" {
 			e.Msg = fmt.Sprintf("%s: rbee-hive exited with status %d", r.Host, r.ExitCode)
 		}

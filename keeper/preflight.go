@@ -98,6 +98,8 @@ func (r *PreflightReport) checkBackends(t Target) {
 		switch {
 		case !present[b]:
 			r.Problems = append(r.Problems, fmt.Sprintf("backend %s is in the pools file but not available on the host (detected: %s)", b, strings.Join(st.Backends, ", ")))
+		case st.WorkerProfiles[b].Error != "" && st.WorkerProfiles[b].BinError == "":
+			r.Problems = append(r.Problems, fmt.Sprintf("worker profile of backend %s: %s", b, st.WorkerProfiles[b].Error))
 		case st.WorkerBinaries[b] == "":
 			r.Problems = append(r.Problems, fmt.Sprintf("no worker binary for backend %s (install llm-worker-rbee or set RBEE_WORKER_BIN_%s)", b, strings.ToUpper(b)))
 		}

@@ -74,3 +74,24 @@ func TestPreflight(t *testing.T) {
 	assert.False(t, reports[1].OK)
 	assert.Contains(t, reports[1].Problems[0], "SSH transport not available yet")
 }
+
+// A broken worker profile of a promised backend is a problem; the other
+// backends still resolve.
+func TestPreflightReportsABadProfile(t *testing.T) {
+	bins, err := harness.Build()
+	require.NoError(t, err)
+	workerBin := filepath.Join(t.TempDir(), "llm-worker-rbee")
+	require.NoError(t, os.WriteFile(workerBin, []byte("#!/bin/sh\n"), 0o755))
+	t.Setenv("RBEE_WORKER_BIN", "")
+	t.Setenv("RBEE_WORKER_BIN_CPU", workerBin)
+	home := filepath.Join(t.TempDir(), "home")
+	require.NoError(t, os.MkdirAll(home, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(home, "worker-args.toml"), []byte("[backends.cpu]\nprofile = \"rust\"\n"), 0o644))
+	pool := keeper.Pool{Name: "p", Host: "localhost", Home: home, HiveBin: bins.Path(harness.Hive), Backends: []string{"cpu"}}
+	r := (&keeper.Keeper{Pools: &keeper.Pools{Pools: []keeper.Pool{pool}}}).Preflight(context.Background(), "p")
+	assert.False(t, r.OK)
+	require.NotEmpty(t, r.Problems)
+	assert.Contains(t, r.Problems[0], `worker profile of backend cpu: WORKER_ARGS_INVALID: `+filepath.Join(home, "worker-args.toml")+`: backends.cpu.profile: unknown preset "rust"`)
+	require.NotNil(t, r.Status)
+	assert.Equal(t, "rust-seed", r.Status.WorkerProfiles["cuda"].Name)
+}

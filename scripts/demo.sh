@@ -1,8 +1,11 @@
 #!/bin/sh
-# make demo — the main job on the embedded default: the four tiny random-weight
-# models, generated now and served by an in-process hub mirror, run on this
-# machine through the matrix (register, download, spawn llm-worker-rbee, run the
-# same greedy request twice, check the stream, stop), then the table is printed.
+# make demo — the main job on the embedded default: first the real trained
+# stories260K (testdata/realmodel), which must write llama2.c's published story
+# word for word (HF folder and GGUF), then the four tiny random-weight models
+# generated now (HF folders and Q8_0 GGUF files), all
+# served by an in-process hub mirror and run on this machine through the matrix
+# (register, download, spawn llm-worker-rbee, run the same greedy request twice,
+# check the stream, stop); then the tables are printed, the story's first.
 # POOLS, MODELS and HUB override the defaults, e.g.
 #   POOLS=localhost:cpu,harness:cpu ./scripts/demo.sh
 set -u

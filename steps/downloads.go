@@ -64,7 +64,8 @@ func registerDownloadSteps(sc *godog.ScenarioContext, w *World) {
 	sc.Step(`^"([^"]*)" under the home holds (\d+)% of "([^"]*)"$`, d.partialHolds)
 	sc.Step(`^"([^"]*)" does not exist under the home$`, d.absentUnderHome)
 	sc.Step(`^the download JSON says already_downloaded is (true|false)$`, d.jsonAlready)
-	sc.Step(`^"rbee-hive hub serve" serves the hub folder(?: with the token "([^"]*)")?$`, d.hubServe)
+	sc.Step(`^"rbee-hive hub serve" serves the hub folder(?: with the token "([^"]*)")?(?: and the flags "([^"]*)")?$`, d.hubServe)
+	registerRealHubSteps(sc, d)
 	sc.Step(`^I start the download "(.*)" in the background$`, d.start)
 	sc.Step(`^"([^"]*)" under the home grows to (\d+)% of "([^"]*)"$`, d.waitGrows)
 	sc.Step(`^I interrupt the background command$`, d.interrupt)
@@ -235,7 +236,8 @@ func (d *downloads) tokenFile(tok string) error {
 	return os.WriteFile(p, []byte(tok+"\n"), 0o600)
 }
 
-// hubFiles are the current repo's files the default include set selects.
+// hubFiles are the current repo's files the default set selects (the test
+// repos' safetensors files are all shards the index names, when it has one).
 func (d *downloads) hubFiles() (map[string][]byte, error) {
 	dir := filepath.Join(d.w.Dir, "hub", filepath.FromSlash(d.repo))
 	entries, err := os.ReadDir(dir)
@@ -244,7 +246,7 @@ func (d *downloads) hubFiles() (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, e := range entries {
-		if e.Type().IsRegular() && hfhub.Matches(e.Name(), hfhub.DefaultInclude) {
+		if e.Type().IsRegular() && hfhub.InDefaultSet(e.Name(), nil) {
 			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
@@ -379,11 +381,12 @@ func (d *downloads) jsonAlready(want string) error {
 
 // hubServe runs the real `rbee-hive hub serve` on the scenario's hub folder
 // (a free loopback port) and points HF_ENDPOINT at the URL it prints.
-func (d *downloads) hubServe(token string) error {
+func (d *downloads) hubServe(token, flags string) error {
 	args := []string{"hub", "serve", filepath.Join(d.w.Dir, "hub"), "--addr", "127.0.0.1:0"}
 	if token != "" {
 		args = append(args, "--token", token)
 	}
+	args = append(args, strings.Fields(flags)...)
 	cmd := d.w.Command(context.Background(), "rbee-hive", args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

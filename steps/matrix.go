@@ -44,6 +44,7 @@ func registerMatrixSteps(sc *godog.ScenarioContext, w *World) {
 	sc.Step(`^the results table shows every model as passed on "([^"]*)"$`, m.tableShows)
 	sc.Step(`^the results hold (\d+) cells with size, load, first-token and tokens/s figures$`, m.resultsHold)
 	sc.Step(`^the matrix fails within (\d+) seconds with "([^"]*)"$`, m.failsWith)
+	registerRustWorkerMatrixSteps(sc, m)
 	sc.Step(`^no cell ran$`, func() error {
 		if m.runner != nil || len(m.run.Cells) > 0 {
 			return fmt.Errorf("%d cells ran", len(m.run.Cells))

@@ -19,6 +19,7 @@ import (
 	"github.com/google/shlex"
 
 	"github.com/rbee-go/rbee/internal/testbed/harness"
+	"github.com/rbee-go/rbee/keeper/sshtransport"
 )
 
 // InitializeScenario is godog's ScenarioInitializer: godog calls it once per
@@ -39,6 +40,8 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerWorkerSteps(sc, w)
 	registerMatrixSteps(sc, w)
 	registerRemoteSteps(sc, w)
+	registerSignoffSteps(sc, w)
+	registerRustWorkerSteps(sc, w)
 }
 
 // CommandTimeout bounds one command run by a step.
@@ -110,6 +113,8 @@ func (w *World) Expand(s string) string {
 			return w.UserHome
 		case "BIN_DIR":
 			return w.Bins.Dir
+		case "RUST_SEED": // the Rust worker stand-in's three binaries
+			return w.Bins.RustSeedDir()
 		}
 		if v, ok := w.Env[k]; ok {
 			return v
@@ -169,6 +174,25 @@ func (w *World) Run(ctx context.Context, cmdline string) error {
 	if err != nil {
 		return err
 	}
+	return w.run(ctx, cmdline, argv)
+}
+
+// RunOnTerminal runs a command line under a pseudo-terminal (util-linux
+// script), as an operator typing it sees it: colors, tables.
+func (w *World) RunOnTerminal(ctx context.Context, cmdline string) error {
+	argv, err := w.Split(cmdline)
+	if err != nil {
+		return err
+	}
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = sshtransport.Quote(a)
+	}
+	return w.run(ctx, cmdline, []string{"script", "-qefc", strings.Join(quoted, " "), "/dev/null"})
+}
+
+func (w *World) run(ctx context.Context, cmdline string, argv []string) error {
+	var err error
 	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
 	defer cancel()
 	var stdout, stderr strings.Builder

@@ -13,7 +13,7 @@ import (
 // Matrix holds the parsed matrix flags.
 type Matrix struct {
 	Pools       []string      // DEST:BACKEND entries
-	Models      string        // "tiny", "seed" or a comma list of ids
+	Models      string        // "tiny", "seed", "stories" or a comma list of ids
 	Hub         string        // HF endpoint; empty = default for Models
 	Update      bool          // rewrite the tracked MODEL_SUPPORT.md
 	CellTimeout time.Duration // per-cell deadline
@@ -29,7 +29,7 @@ type values struct {
 func register(fs *flag.FlagSet) values {
 	return values{
 		pools:       fs.String("pools", "localhost:cpu", "comma list of DEST:BACKEND pools for TestMatrix (DEST = localhost, pool name, [user@]host[:port], harness, harness-2, ...)"),
-		models:      fs.String("models", "tiny", "models for TestMatrix: tiny, seed, or a comma list of ids"),
+		models:      fs.String("models", "tiny", "models for TestMatrix: tiny (the CI set: stories260K and the four tiny random models), seed, stories, or a comma list of ids"),
 		hub:         fs.String("hub", "", "Hugging Face endpoint for TestMatrix (default: embedded mirror for tiny, the real hub for seed)"),
 		update:      fs.Bool("update", false, "rewrite the matrix section of the tracked MODEL_SUPPORT.md"),
 		cellTimeout: fs.Duration("cell-timeout", 10*time.Minute, "deadline for one matrix cell"),

@@ -9,7 +9,7 @@ import (
 
 // Conformance rules of DESIGN §5, named in ConformanceError.Rule.
 const (
-	RuleStartedFirst = "started-first" // the first event is started, and only the first
+	RuleStartedFirst = "started-first" // the first event is started (or a lone error), and only the first
 	RuleTokenIndex   = "token-index"   // token indices are 0,1,2… with no gap
 	RuleUTF8         = "utf8"          // every "t" is valid UTF-8
 	RuleOneTerminal  = "one-terminal"  // exactly one end/error event, and it is last
@@ -41,6 +41,7 @@ type Checker struct {
 	JobID string // if set, started.job_id must equal it
 
 	n        int // events seen
+	protocol int // events other than metrics/narration
 	tokens   int
 	started  bool
 	terminal bool
@@ -65,7 +66,12 @@ func (c *Checker) Add(ev Event) error {
 	if c.terminal {
 		return c.fail(RuleOneTerminal, idx, "%s event after the terminal event", ev.Type)
 	}
-	if idx == 0 && ev.Type != EventStarted {
+	if ev.Type == EventMetrics || ev.Type == EventNarration {
+		return nil // informational: allowed anywhere before the end, ignored
+	}
+	c.protocol++
+	// A lone error event (no started before it) is a valid, failed stream.
+	if c.protocol == 1 && ev.Type != EventStarted && ev.Type != EventError {
 		return c.fail(RuleStartedFirst, idx, "first event is %q, want started", ev.Type)
 	}
 	switch ev.Type {

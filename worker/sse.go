@@ -100,11 +100,19 @@ func (d *Decoder) NextData() ([]byte, error) {
 	}
 }
 
-// Next decodes the next event; io.EOF at the end of the stream.
+// DoneData is the data of the line that ends a stream of later Rust
+// worker eras ("data: [DONE]").
+const DoneData = "[DONE]"
+
+// Next decodes the next event; io.EOF at the end of the stream, or at a
+// "data: [DONE]" line.
 func (d *Decoder) Next() (Event, error) {
 	data, err := d.NextData()
 	if err != nil {
 		return Event{}, err
+	}
+	if string(bytes.TrimSpace(data)) == DoneData {
+		return Event{}, io.EOF
 	}
 	var ev Event
 	if err := json.Unmarshal(data, &ev); err != nil {

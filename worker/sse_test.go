@@ -77,3 +77,13 @@ func TestDecoderBadJSON(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "{nope")
 }
+
+// A "data: [DONE]" line (later Rust worker eras) ends the stream.
+func TestDecoderDone(t *testing.T) {
+	d := worker.NewDecoder(strings.NewReader("data: {\"type\":\"narration\",\"actor\":\"x\"}\n\ndata: [DONE]\n\ndata: {\"type\":\"token\",\"t\":\"a\",\"i\":0}\n\n"))
+	ev, err := d.Next()
+	require.NoError(t, err)
+	assert.Equal(t, worker.EventNarration, ev.Type)
+	_, err = d.Next()
+	assert.ErrorIs(t, err, io.EOF)
+}

@@ -75,6 +75,10 @@ const (
 	EventToken   EventType = "token"
 	EventEnd     EventType = "end"
 	EventError   EventType = "error"
+	// Events of later Rust worker eras: defined there, carry nothing the
+	// suite needs, and are allowed and ignored in a stream.
+	EventMetrics   EventType = "metrics"
+	EventNarration EventType = "narration"
 )
 
 // StopReason says why a generation ended.

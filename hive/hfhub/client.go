@@ -5,13 +5,12 @@
 package hfhub
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,7 +28,11 @@ type Client struct {
 	baseDelay    time.Duration
 	maxDelay     time.Duration
 	stallTimeout time.Duration
+	apiTimeout   time.Duration
+	rateBudget   time.Duration
 	parallel     int
+	connections  int
+	rangeMin     int64
 	bufSize      int
 	freeSpace    func(dir string) (uint64, error)
 	progress     Progress
@@ -44,6 +47,10 @@ type Option func(*Client)
 // transparently decompress, or Range resumes break).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
+// WithTransport replaces the HTTP transport but keeps the client's redirect
+// policy (tests resolve fake host names through it).
+func WithTransport(rt http.RoundTripper) Option { return func(c *Client) { c.http.Transport = rt } }
+
 // WithRetries sets the tries per request (default 6) and the first backoff
 // delay (default 1s, doubling up to 30s); tests shrink the delay.
 func WithRetries(tries int, base time.Duration) Option {
@@ -53,6 +60,27 @@ func WithRetries(tries int, base time.Duration) Option {
 // WithStallTimeout sets how long a transfer may deliver no byte before it is
 // abandoned and retried (default 30s).
 func WithStallTimeout(d time.Duration) Option { return func(c *Client) { c.stallTimeout = d } }
+
+// WithAPITimeout bounds each API call (revision, tree, index; default 30s):
+// a hub that accepts the connection but never answers is retried.
+func WithAPITimeout(d time.Duration) Option { return func(c *Client) { c.apiTimeout = d } }
+
+// WithRateLimitBudget bounds the total time a download waits for the hub's
+// rate limit (429) before it gives up (default DefaultRateLimitBudget).
+func WithRateLimitBudget(d time.Duration) Option { return func(c *Client) { c.rateBudget = d } }
+
+// WithConnections sets how many concurrent range requests fetch one LFS file
+// of at least minSize bytes (defaults DefaultConnections, DefaultRangeMin;
+// minSize <= 0 keeps the default). A single TCP stream from a CDN is often
+// capped far below the link; 1 fetches every file as one stream.
+func WithConnections(n int, minSize int64) Option {
+	return func(c *Client) {
+		c.connections = max(1, n)
+		if minSize > 0 {
+			c.rangeMin = minSize
+		}
+	}
+}
 
 // WithParallel sets how many files download at once (default 4).
 func WithParallel(n int) Option { return func(c *Client) { c.parallel = max(1, n) } }
@@ -84,11 +112,15 @@ func New(cfg Config, opts ...Option) *Client {
 	tr.DisableCompression = true // byte ranges must address the file, not a gzip stream
 	tr.ReadBufferSize = 32 << 10 // below the chunk size, so body reads bypass bufio
 	tr.MaxIdleConnsPerHost = 16
-	c := &Client{cfg: cfg, http: &http.Client{Transport: tr}, tries: 6, baseDelay: time.Second,
-		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, parallel: 4, bufSize: 512 << 10,
+	c := &Client{cfg: cfg, http: &http.Client{Transport: tr, CheckRedirect: checkRedirect}, tries: 6, baseDelay: time.Second,
+		maxDelay: 30 * time.Second, stallTimeout: 30 * time.Second, apiTimeout: 30 * time.Second,
+		rateBudget: DefaultRateLimitBudget, parallel: 4, connections: DefaultConnections, rangeMin: DefaultRangeMin, bufSize: 512 << 10,
 		freeSpace: diskFree, progress: nopProgress{}, log: slog.New(slog.DiscardHandler)}
 	if cfg.StallTimeout > 0 {
 		c.stallTimeout = cfg.StallTimeout
+	}
+	if cfg.RateLimitBudget > 0 {
+		c.rateBudget = cfg.RateLimitBudget
 	}
 	for _, o := range opts {
 		o(c)
@@ -186,142 +218,67 @@ func nextLink(h string) string {
 	return ""
 }
 
-// getJSON GETs an API document with retries.
+// getJSON GETs an API document with retries; each try is bounded by the API
+// timeout.
 func (c *Client) getJSON(ctx context.Context, u, repo, rev, file string, v any) (http.Header, error) {
 	var hdr http.Header
 	err := c.retry(ctx, repo, file, func(ctx context.Context) (int64, error) {
-		req, err := c.newRequest(ctx, http.MethodGet, u)
+		actx, cancel := context.WithTimeout(ctx, c.apiTimeout)
+		defer cancel()
+		timedOut := func(err error) error {
+			if actx.Err() != nil && ctx.Err() == nil {
+				return fmt.Errorf("%s: no answer in %s: %w", redactURL(u), c.apiTimeout, ErrStalled)
+			}
+			return redact(err)
+		}
+		req, err := c.newRequest(actx, http.MethodGet, u)
 		if err != nil {
 			return 0, err
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, timedOut(err)
 		}
 		defer resp.Body.Close()
 		if err := c.checkStatus(resp, repo, rev, file); err != nil {
 			return 0, err
 		}
 		hdr = resp.Header
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			return 0, fmt.Errorf("decode %s: %w", u, err)
+		body := io.Reader(resp.Body)
+		if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") { // a proxy that ignored identity
+			zr, err := gzip.NewReader(body)
+			if err != nil {
+				return 0, timedOut(err)
+			}
+			body = zr
+		}
+		if err := json.NewDecoder(body).Decode(v); err != nil {
+			return 0, fmt.Errorf("decode %s: %w", redactURL(u), timedOut(err))
 		}
 		return 0, nil
 	})
 	return hdr, err
 }
 
+// newRequest sets the headers every hub request carries. The token goes only
+// to the endpoint's own origin (not to a pagination link or CDN elsewhere);
+// identity encoding, because stored bytes must be the file's bytes.
 func (c *Client) newRequest(ctx context.Context, method, u string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("User-Agent", "rbee-hive (hfhub)")
-	if c.cfg.Token != "" {
+	req.Header.Set("Accept-Encoding", "identity")
+	if c.cfg.Token != "" && c.fromEndpoint(req.URL) {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
 	return req, nil
 }
 
-// checkStatus turns a failed answer into a typed error (permanent) or a
-// statusError (retried).
-func (c *Client) checkStatus(resp *http.Response, repo, rev, file string) error {
-	if resp.StatusCode < 300 {
-		return nil
-	}
-	msg := resp.Header.Get("X-Error-Message")
-	if msg == "" {
-		var body struct {
-			Error string `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if json.Unmarshal(b, &body) == nil && body.Error != "" {
-			msg = body.Error
-		}
-	}
-	code := resp.Header.Get("X-Error-Code")
-	where := fmt.Sprintf("%s on the hub (%s)", repo, c.cfg.Endpoint)
-	switch {
-	case resp.StatusCode == http.StatusNotFound || code == "RepoNotFound" && resp.StatusCode == http.StatusUnauthorized:
-		// The hub answers 401 RepoNotFound for repos it hides from anonymous users.
-		e := &Error{Code: CodeNotFound, Repo: repo, File: file,
-			Hint: "check the repo name in the catalog entry (rbee-hive models catalog) and HF_ENDPOINT"}
-		switch {
-		case code == "RevisionNotFound":
-			e.Msg = fmt.Sprintf("revision %q of %s not found on the hub (%s)", rev, repo, c.cfg.Endpoint)
-			e.Hint = "check --revision (a branch, tag or commit of the repo)"
-		case code == "EntryNotFound" && file != "":
-			e.Msg = fmt.Sprintf("file %s of %s not found on the hub (%s)", file, repo, c.cfg.Endpoint)
-		default:
-			e.Msg = fmt.Sprintf("model repo %s not found on the hub (%s)", repo, c.cfg.Endpoint)
-			if resp.StatusCode == http.StatusUnauthorized && c.cfg.Token == "" {
-				e.Hint = "if the repo is private or gated, set HF_TOKEN to a token with access"
-			}
-		}
-		return e
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		e := &Error{Code: CodeAccessDenied, Repo: repo, File: file,
-			Msg: fmt.Sprintf("access denied to %s (HTTP %d: %s)", where, resp.StatusCode, msg)}
-		if c.cfg.Token == "" {
-			e.Hint = "set HF_TOKEN (or write the token file $HF_HOME/token) to a token with access to " + repo
-		} else {
-			e.Hint = fmt.Sprintf("the token from %s was refused; set HF_TOKEN to a token with access to %s", c.cfg.TokenFrom, repo)
-		}
-		return e
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
-		return &statusError{Status: resp.StatusCode, Msg: msg}
-	}
-	return &Error{Code: CodeBadResponse, Repo: repo, File: file,
-		Msg: fmt.Sprintf("unexpected answer from %s: HTTP %d %s", where, resp.StatusCode, msg)}
-}
-
-// retry runs op until it succeeds, fails permanently or tries run out, with
-// exponential backoff. op returns how many bytes it moved: an attempt that
-// made real progress does not count against the tries.
-func (c *Client) retry(ctx context.Context, repo, file string, op func(context.Context) (int64, error)) error {
-	var last error
-	for attempt, spent := 1, 0; ; attempt++ {
-		moved, err := op(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if permanent(err) {
-			return err
-		}
-		last = err
-		spent++
-		if moved >= progressReset && !errors.Is(err, ErrChecksumMismatch) {
-			spent = 1
-		}
-		if spent >= c.tries {
-			what := repo
-			if file != "" {
-				what = file + " of " + repo
-			}
-			return &Error{Code: CodeUnavailable, Repo: repo, File: file, Err: last,
-				Msg:  fmt.Sprintf("downloading %s from %s failed after %d tries", what, c.cfg.Endpoint, spent),
-				Hint: "run the same command again: it continues from the bytes already on disk"}
-		}
-		delay := c.baseDelay << (spent - 1)
-		if delay > c.maxDelay || delay <= 0 {
-			delay = c.maxDelay
-		}
-		delay += time.Duration(rand.Int64N(int64(delay)/4 + 1)) // jitter: pools retrying together spread out
-		c.log.Debug("hub retry", "repo", repo, "file", file, "attempt", attempt, "in", delay, "err", err)
-		c.progress.Retry(file, spent+1, c.tries, err, delay)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// progressReset: an attempt that moved this much resets the try count, so a
-// long download over a flaky link keeps going as long as it advances.
+// progressReset: an attempt that advanced the file this much resets the try
+// count, so a long download over a flaky link keeps going as long as it
+// advances.
 const progressReset = 1 << 20
 
 // repoPath escapes ORG/NAME for a URL path, keeping the slash.

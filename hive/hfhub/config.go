@@ -1,6 +1,8 @@
 package hfhub
 
 import (
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +13,8 @@ import (
 // DefaultEndpoint is the public Hugging Face Hub.
 const DefaultEndpoint = "https://huggingface.co"
 
-// DefaultInclude is the file set downloaded when a catalog entry names none.
+// DefaultInclude are the seed's default patterns; a download without
+// include patterns narrows them further (InDefaultSet, DESIGN §7).
 var DefaultInclude = []string{"*.safetensors", "*.json", "tokenizer.model"}
 
 // Config is where the hub is and who we are to it.
@@ -22,9 +25,12 @@ type Config struct {
 	// StallTimeout: a transfer delivering no byte for this long is abandoned
 	// and retried (HF_HUB_DOWNLOAD_TIMEOUT, seconds); 0 = the client default.
 	StallTimeout time.Duration
+	// RateLimitBudget: the total wait for the hub's rate limit before giving
+	// up (RBEE_HUB_RATE_LIMIT_BUDGET, a Go duration); 0 = the client default.
+	RateLimitBudget time.Duration
 }
 
-// ConfigFromEnv reads HF_ENDPOINT, HF_HUB_DOWNLOAD_TIMEOUT and the token the way huggingface_hub does:
+// ConfigFromEnv reads HF_ENDPOINT, HF_HUB_DOWNLOAD_TIMEOUT, RBEE_HUB_RATE_LIMIT_BUDGET and the token the way huggingface_hub does:
 // HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the token file at
 // HF_TOKEN_PATH or $HF_HOME/token (HF_HOME defaults to ~/.cache/huggingface).
 // getenv is os.Getenv in production; tests pass their own.
@@ -35,6 +41,9 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	}
 	if s, err := strconv.ParseFloat(getenv("HF_HUB_DOWNLOAD_TIMEOUT"), 64); err == nil && s > 0 {
 		c.StallTimeout = time.Duration(s * float64(time.Second))
+	}
+	if d, err := time.ParseDuration(getenv("RBEE_HUB_RATE_LIMIT_BUDGET")); err == nil && d > 0 {
+		c.RateLimitBudget = d
 	}
 	for _, k := range []string{"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} {
 		if t := strings.TrimSpace(getenv(k)); t != "" {
@@ -60,4 +69,16 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		}
 	}
 	return c
+}
+
+// checkEndpoint refuses an endpoint that is not an http(s) URL with a host,
+// before anything is asked or written.
+func (c *Client) checkEndpoint() error {
+	u, err := url.Parse(c.cfg.Endpoint)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" {
+		return nil
+	}
+	return &Error{Code: CodeBadEndpoint,
+		Msg:  fmt.Sprintf("hub endpoint %q (HF_ENDPOINT) is not an http(s) URL", c.cfg.Endpoint),
+		Hint: "set HF_ENDPOINT to the hub's URL, e.g. https://huggingface.co or http://mirror.lan:8088, or unset it"}
 }

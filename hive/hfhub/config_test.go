@@ -26,6 +26,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"defaults", map[string]string{"HOME": t.TempDir()}, hfhub.Config{Endpoint: "https://huggingface.co"}},
 		{"endpoint without trailing slash", map[string]string{"HF_ENDPOINT": "http://mirror:8088/"}, hfhub.Config{Endpoint: "http://mirror:8088"}},
 		{"stall timeout", map[string]string{"HF_HUB_DOWNLOAD_TIMEOUT": "2.5"}, hfhub.Config{Endpoint: "https://huggingface.co", StallTimeout: 2500 * time.Millisecond}},
+		{"rate limit budget", map[string]string{"RBEE_HUB_RATE_LIMIT_BUDGET": "90s"}, hfhub.Config{Endpoint: "https://huggingface.co", RateLimitBudget: 90 * time.Second}},
 		{"bad stall timeout ignored", map[string]string{"HF_HUB_DOWNLOAD_TIMEOUT": "soon"}, hfhub.Config{Endpoint: "https://huggingface.co"}},
 		{"HF_TOKEN wins", map[string]string{"HF_TOKEN": "hf_env", "HF_HOME": hfHome}, hfhub.Config{Endpoint: "https://huggingface.co", Token: "hf_env", TokenFrom: "HF_TOKEN"}},
 		{"legacy variable", map[string]string{"HUGGING_FACE_HUB_TOKEN": "hf_old"}, hfhub.Config{Endpoint: "https://huggingface.co", Token: "hf_old", TokenFrom: "HUGGING_FACE_HUB_TOKEN"}},

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 type Request struct {
 	Repo     string   // ORG/NAME
 	Revision string   // branch, tag or commit; default "main"
-	Include  []string // glob patterns (path.Match on the base name or the full path); default DefaultInclude
+	Include  []string // glob patterns (path.Match on the base name or the full path); default: InDefaultSet
 	Dir      string   // destination folder; files keep their repo paths below it
 }
 
@@ -64,8 +63,8 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if req.Revision == "" {
 		req.Revision = "main"
 	}
-	if len(req.Include) == 0 {
-		req.Include = DefaultInclude
+	if err := c.checkEndpoint(); err != nil {
+		return nil, err
 	}
 	if org, name, ok := strings.Cut(req.Repo, "/"); !ok || org == "" || name == "" || strings.Contains(name, "/") {
 		return nil, &Error{Code: CodeNotFound, Repo: req.Repo, Msg: fmt.Sprintf("repo %q is not ORG/NAME", req.Repo)}
@@ -79,10 +78,20 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := SelectGGUF(tree, req.Repo, req.Revision, req.Include); err != nil {
+	include := req.Include
+	if len(include) == 0 {
+		include = DefaultInclude // a GGUF repo without --include is refused, naming its .gguf files
+	}
+	if _, err := SelectGGUF(tree, req.Repo, req.Revision, include); err != nil {
 		return nil, err
 	}
-	files, err := selectFiles(tree, req)
+	var shards map[string]bool
+	if len(req.Include) == 0 {
+		if shards, err = c.shardIndex(ctx, req.Repo, commit, tree); err != nil {
+			return nil, err
+		}
+	}
+	files, err := selectFiles(tree, req, shards)
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +112,19 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 			j.result = FileResult{Name: e.Path, Size: e.Size, SHA256: rec.SHA256, Skipped: true}
 			j.done = true
 			have += e.Size
-		} else if st, err := os.Stat(j.dest + ".incomplete"); err == nil && st.Size() <= e.Size {
-			need += e.Size - st.Size()
-			have += st.Size()
 		} else {
-			need += e.Size
+			part := partialBytes(req.Dir, e, j.dest+".incomplete")
+			need += e.Size - part
+			have += part
 		}
 		jobs = append(jobs, j)
 	}
 	if need > 0 {
+		// Gated and private repos list their files to anyone: ask for a file
+		// before judging the disk, so a refusal is the error an operator sees.
+		if err := c.checkAccess(ctx, req.Repo, commit, jobs); err != nil {
+			return nil, err
+		}
 		free, err := c.freeSpace(req.Dir)
 		if err != nil {
 			return nil, err
@@ -149,28 +162,6 @@ func (c *Client) Download(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// selectFiles keeps the tree's files matching the include patterns, largest
-// first so the long transfers start early.
-func selectFiles(tree []TreeEntry, req Request) ([]TreeEntry, error) {
-	var out []TreeEntry
-	for _, e := range tree {
-		if !Matches(e.Path, req.Include) {
-			continue
-		}
-		if p := path.Clean(e.Path); p != e.Path || strings.HasPrefix(p, "../") || p == ".." || path.IsAbs(p) || strings.HasPrefix(path.Base(p), ".") {
-			continue // never write outside Dir or over our own bookkeeping
-		}
-		out = append(out, e)
-	}
-	if len(out) == 0 {
-		return nil, &Error{Code: CodeNoFiles, Repo: req.Repo,
-			Msg:  fmt.Sprintf("no file of %s@%s matches %s", req.Repo, req.Revision, strings.Join(req.Include, ", ")),
-			Hint: "register the model with --include patterns that match its files"}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Size > out[j].Size })
-	return out, nil
-}
-
 // Matches reports whether a repo path matches one of the glob patterns, by its
 // base name or its full path.
 func Matches(p string, patterns []string) bool {
@@ -187,12 +178,13 @@ func Matches(p string, patterns []string) bool {
 
 // job is one file to fetch.
 type job struct {
-	entry  TreeEntry
-	dir    string // the download folder
-	dest   string
-	commit string
-	done   bool
-	result FileResult
+	entry    TreeEntry
+	dir      string // the download folder
+	dest     string
+	commit   string
+	done     bool
+	noRanges bool // the server ignored a range request: fetch as one stream
+	result   FileResult
 }
 
 // record is what we know about a verified file, kept beside the model under

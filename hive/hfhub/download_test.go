@@ -67,7 +67,8 @@ func TestDownloadFreshThenNoop(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, res4.AlreadyComplete())
 	f.requireDownloaded(t)
-	assert.Equal(t, 1, f.srv.FileRequests(""))
+	assert.Equal(t, 2, f.srv.FileRequests(repoID+"/config.json"), "a HEAD checking access, then the GET")
+	assert.Equal(t, 2, f.srv.FileRequests(""))
 }
 
 func TestResume(t *testing.T) {
@@ -237,7 +238,9 @@ func TestDiskSpaceRefusal(t *testing.T) {
 		_, err = hfhub.New(hfhub.Config{Endpoint: srv.URL}).Download(context.Background(), hfhub.Request{Repo: "rbee-testing/huge", Dir: dest})
 		require.ErrorIs(t, err, hfhub.ErrInsufficientDisk)
 		assert.Contains(t, err.Error(), "not enough disk space for rbee-testing/huge in "+dest+": need 1.0 PiB more")
-		assert.Zero(t, srv.FileRequests(""), "refused before fetching anything")
+		assert.Zero(t, srv.BytesServed(""), "refused before fetching anything")
+		assert.Equal(t, 1, srv.FileRequests("rbee-testing/huge/config.json"), "only the access check (HEAD) asked for a file")
+		assert.NoFileExists(t, filepath.Join(dest, "model.safetensors.incomplete"))
 	})
 	t.Run("the probe counts only what is still missing", func(t *testing.T) {
 		f := newFixture(t)

@@ -20,19 +20,37 @@ import (
 	"time"
 )
 
-// fetch downloads one file with retries.
+// fetch downloads one file with retries: a big LFS file as parallel ranges
+// (fetchRanges), any other as one stream (fetchOnce). Every try starts at the
+// hub's resolve URL, so an expired presigned CDN URL is signed afresh.
 func (c *Client) fetch(ctx context.Context, repo string, j *job) error {
-	u := fmt.Sprintf("%s/%s/resolve/%s/%s", c.cfg.Endpoint, repoPath(repo), url.PathEscape(j.commit), escapePath(j.entry.Path))
+	u := c.resolveURL(repo, j.commit, j.entry.Path)
 	var fetched int64
+	high := int64(-1) // the furthest the file got in this run
 	err := c.retry(ctx, repo, j.entry.Path, func(ctx context.Context) (int64, error) {
-		n, err := c.fetchOnce(ctx, u, repo, j)
-		fetched += n
-		return n, err
+		var t try
+		var err error
+		if c.useRanges(j) {
+			t, err = c.fetchRanges(ctx, u, repo, j)
+		} else {
+			t, err = c.fetchOnce(ctx, u, repo, j)
+		}
+		fetched += t.moved
+		if high < 0 {
+			high = t.start
+		}
+		gain := max(0, t.end-high)
+		high = max(high, t.end)
+		return gain, err
 	})
 	j.result.Fetched = fetched
 	c.progress.FileDone(j.entry.Path, j.result, err)
 	return err
 }
+
+// try is what one attempt did: bytes transferred, and where the file stood
+// (bytes in place) before and after it.
+type try struct{ moved, start, end int64 }
 
 func escapePath(p string) string {
 	parts := strings.Split(p, "/")
@@ -42,28 +60,44 @@ func escapePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-// fetchOnce is one attempt: continue <file>.incomplete from its current size,
-// verify, rename into place. It returns the bytes transferred.
-func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved int64, err error) {
+// fetchOnce is one attempt: continue <file>.incomplete from its current size
+// (when its sidecar says the bytes are of this version of the file), verify,
+// rename into place.
+func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (t try, err error) {
 	e := j.entry
 	inc := j.dest + ".incomplete"
 	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
-		return 0, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
+		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
 	}
 	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return 0, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
+		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
 	}
 	defer func() {
 		if f != nil {
 			f.Close()
 		}
+		if permanent(err) {
+			dropEmpty(j.dir, e.Path, inc) // a refused file leaves nothing behind
+		}
 	}()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return t, err
 	}
 	off := st.Size()
+	if p := readPartial(j.dir, e.Path); p == nil || !p.stream(e) {
+		// Bytes of another version of the file (or of unknown origin) are
+		// not resumed: they would only fail verification at the end. Of
+		// parallel ranges, the contiguous written prefix is kept.
+		off = 0
+		if p != nil && p.ranges(e) {
+			off = p.prefix()
+		}
+		if err := writePartial(j.dir, e.Path, newPartial(e, 0)); err != nil {
+			return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write the sidecar of " + inc, Err: err}
+		}
+	}
 	v := newVerifier(e)
 	buf := c.getBuf()
 	defer c.putBuf(buf)
@@ -81,15 +115,16 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 	// close flush all written data (auto_da_alloc), slowing big downloads.
 	if st.Size() != off {
 		if err := f.Truncate(off); err != nil {
-			return 0, err
+			return t, err
 		}
 	}
+	t.start, t.end = off, off
 	c.progress.FileStart(e.Path, e.Size, off)
 	if off < e.Size || e.Size == 0 && off == 0 {
 		n, newOff, err := c.transfer(ctx, u, repo, j, f, off, v)
-		moved, off = n, newOff
+		t.moved, t.end = n, newOff
 		if err != nil {
-			return moved, err
+			return t, err
 		}
 	}
 	if err := v.check(e); err != nil {
@@ -97,26 +132,35 @@ func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (moved i
 		f.Close()
 		f = nil
 		os.Remove(inc)
+		t.end = 0
 		c.progress.FileStart(e.Path, e.Size, 0)
-		return moved, fmt.Errorf("%s: %w", e.Path, err)
+		return t, fmt.Errorf("%s: %w", e.Path, err)
 	}
 	if err := f.Close(); err != nil {
 		f = nil
-		return moved, err
+		return t, err
 	}
 	f = nil
+	return t, c.finish(repo, j, v)
+}
+
+// finish moves a verified .incomplete into place and records it.
+func (c *Client) finish(repo string, j *job, v *verifier) error {
+	e := j.entry
+	inc := j.dest + ".incomplete"
 	if err := os.Rename(inc, j.dest); err != nil {
-		return moved, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
+		return &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot move " + inc + " into place", Err: err}
 	}
+	removePartial(j.dir, e.Path)
 	dst, err := os.Stat(j.dest)
 	if err != nil {
-		return moved, err
+		return err
 	}
 	rec := v.record(e, dst)
 	rec.Commit = j.commit
 	writeRecord(j.dir, e.Path, rec)
 	j.result = FileResult{Name: e.Path, Size: e.Size, SHA256: rec.SHA256}
-	return moved, nil
+	return nil
 }
 
 // transfer GETs the file from off and appends to f, hashing in the same pass.
@@ -142,9 +186,12 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, off, stallErr(err)
+		return 0, off, stallErr(redact(err))
 	}
 	defer resp.Body.Close()
+	if err := checkIdentity(resp, repo, e.Path); err != nil {
+		return 0, off, err
+	}
 	if err := c.checkStatus(resp, repo, j.commit, e.Path); err != nil {
 		var se *statusError
 		if errors.As(err, &se) && se.Status == http.StatusRequestedRangeNotSatisfiable {
@@ -207,7 +254,7 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 			}
 			if rerr != nil {
 				pipe.submit(b, filled) // hash what was written, so a resume's hash matches the file
-				return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, rerr))
+				return moved, off, stallErr(fmt.Errorf("%s: %w", e.Path, redact(rerr)))
 			}
 		}
 		if filled == 0 {
@@ -220,6 +267,17 @@ func (c *Client) transfer(ctx context.Context, u, repo string, j *job, f *os.Fil
 		return moved, off, fmt.Errorf("%s: got %d of %d bytes: %w", e.Path, off, e.Size, ErrSizeMismatch)
 	}
 	return moved, off, nil
+}
+
+// checkIdentity refuses an encoded body: a compressing proxy's bytes are not
+// the file's, and asking again would not change them.
+func checkIdentity(resp *http.Response, repo, file string) error {
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") && resp.StatusCode < 300 {
+		return &Error{Code: CodeBadResponse, Repo: repo, File: file,
+			Msg:  fmt.Sprintf("the answer for %s of %s is %s-encoded though the client asked for identity", file, repo, ce),
+			Hint: "a proxy between this host and the hub compresses downloads: bypass it (NO_PROXY) or turn its compression off"}
+	}
+	return nil
 }
 
 // writeSize caps one page-cache write. Measured on Linux 6.18/ext4, idle

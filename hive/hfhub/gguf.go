@@ -24,16 +24,14 @@ func IsGGUF(p string) bool { return strings.EqualFold(path.Ext(p), ".gguf") }
 // patterns select ("" when they select none and the repo is not a GGUF
 // repo). Refused: several .gguf files (CodeAmbiguousGGUF, listing them); no
 // .gguf file of a repo that has some while no safetensors weights are
-// selected either, and patterns that select nothing at all (CodeNoFiles,
-// listing the repo's files).
+// selected either (CodeNoFiles, listing its .gguf files).
 func SelectGGUF(tree []TreeEntry, repo, revision string, include []string) (string, error) {
-	var all, ggufs, picked []string
+	var ggufs, picked []string
 	weights := false
 	for _, e := range tree {
 		if e.Type == "directory" {
 			continue
 		}
-		all = append(all, e.Path)
 		if IsGGUF(e.Path) {
 			ggufs = append(ggufs, e.Path)
 		}
@@ -60,14 +58,7 @@ func SelectGGUF(tree []TreeEntry, repo, revision string, include []string) (stri
 			Msg:  fmt.Sprintf("--include %s selects no .gguf file of %s@%s; its .gguf files: %s", patterns, repo, revision, list(ggufs)),
 			Hint: fmt.Sprintf("register it with an --include that matches one of them, e.g. --include '%s'", path.Base(ggufs[0]))}
 	}
-	for _, p := range all {
-		if Matches(p, include) {
-			return "", nil
-		}
-	}
-	return "", &Error{Code: CodeNoFiles, Repo: repo,
-		Msg:  fmt.Sprintf("no file of %s@%s matches --include %s; its files: %s", repo, revision, patterns, list(all)),
-		Hint: "register the model with --include patterns that match its files"}
+	return "", nil // patterns that select nothing: the file selection says so, listing the repo
 }
 
 func quoted(patterns []string) string {

@@ -42,8 +42,8 @@ func TestSelectGGUF(t *testing.T) {
 			[]string{"selects no .gguf file", "tinyllama-1.1b-chat-v1.0.Q2_K.gguf", "tinyllama-1.1b-chat-v1.0.Q8_0.gguf"}},
 		{"default set on a GGUF repo", tinyLlamaGGUF(), hfhub.DefaultInclude, "", hfhub.ErrNoFiles,
 			[]string{"selects no .gguf file", "Q4_K_M.gguf"}},
-		{"nothing matches", []hfhub.TreeEntry{{Path: "model.safetensors"}, {Path: "config.json"}}, []string{"*.bin"}, "", hfhub.ErrNoFiles,
-			[]string{"no file of " + repo + "@main matches --include '*.bin'; its files: model.safetensors, config.json"}},
+		// patterns that match nothing at all are the file selection's refusal (TestIncludeMatchingNothingListsTheRepo)
+		{"nothing matches, no gguf", []hfhub.TreeEntry{{Path: "model.safetensors"}, {Path: "config.json"}}, []string{"*.bin"}, "", nil, nil},
 		{"a safetensors repo", []hfhub.TreeEntry{{Path: "model.safetensors"}, {Path: "config.json"}}, hfhub.DefaultInclude, "", nil, nil},
 		{"safetensors beside a gguf", []hfhub.TreeEntry{{Path: "model.safetensors"}, {Path: "model.gguf"}}, hfhub.DefaultInclude, "", nil, nil},
 	}

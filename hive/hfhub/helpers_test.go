@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -78,7 +79,7 @@ func (f *fixture) requireDownloaded(t *testing.T) {
 	t.Helper()
 	for name, want := range f.files {
 		got, err := os.ReadFile(filepath.Join(f.dest, name))
-		if !hfhub.Matches(name, hfhub.DefaultInclude) {
+		if !hfhub.InDefaultSet(name, nil) {
 			require.True(t, os.IsNotExist(err), "%s is not included", name)
 			continue
 		}
@@ -112,4 +113,26 @@ func listen(t *testing.T) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	return ln
+}
+
+// commit is the mirror's commit of the fixture repo.
+func (f *fixture) commit(t *testing.T) string {
+	t.Helper()
+	r, err := f.srv.Repo(repoID)
+	require.NoError(t, err)
+	return r.Commit
+}
+
+// serveWith serves h on a free loopback port and returns its URL.
+func serveWith(t *testing.T, h http.Handler) string { return serveOn(t, "127.0.0.1:0", h) }
+
+// serveOn serves h on addr (127.0.0.2:0: another host to the client).
+func serveOn(t *testing.T, addr string, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }

@@ -34,6 +34,7 @@ type Progress interface {
 	FileStart(name string, size, offset int64) // also when a file restarts from 0
 	Advance(name string, n int64)
 	Retry(name string, try, tries int, err error, wait time.Duration)
+	Wait(name string, wait time.Duration, why string) // a wait that is not a try (rate limit)
 	FileDone(name string, r FileResult, err error)
 	End(err error)
 }
@@ -44,6 +45,7 @@ func (nopProgress) Begin(Plan)                                   {}
 func (nopProgress) FileStart(string, int64, int64)               {}
 func (nopProgress) Advance(string, int64)                        {}
 func (nopProgress) Retry(string, int, int, error, time.Duration) {}
+func (nopProgress) Wait(string, time.Duration, string)           {}
 func (nopProgress) FileDone(string, FileResult, error)           {}
 func (nopProgress) End(error)                                    {}
 
@@ -165,6 +167,19 @@ func (l *Lines) Retry(name string, try, tries int, err error, wait time.Duration
 	l.printf("retrying %s in %s (try %d of %d): %v", what, wait.Round(time.Millisecond), try, tries, err)
 }
 
+func (l *Lines) Wait(name string, wait time.Duration, why string) {
+	l.t.mu.Lock()
+	defer l.t.mu.Unlock()
+	l.printf("%s: waiting %s before %s (not counted as a try)", why, wait.Round(time.Millisecond), waitWhat(name))
+}
+
+func waitWhat(name string) string {
+	if name == "" {
+		return "the next hub request"
+	}
+	return "fetching " + name + " again"
+}
+
 func (l *Lines) FileDone(name string, r FileResult, err error) {
 	l.t.mu.Lock()
 	defer l.t.mu.Unlock()
@@ -246,6 +261,12 @@ func (b *Bar) Retry(name string, try, tries int, err error, wait time.Duration) 
 	b.t.mu.Lock()
 	defer b.t.mu.Unlock()
 	b.event("retrying %s in %s (try %d of %d): %v", name, wait.Round(time.Millisecond), try, tries, err)
+}
+
+func (b *Bar) Wait(name string, wait time.Duration, why string) {
+	b.t.mu.Lock()
+	defer b.t.mu.Unlock()
+	b.event("%s: waiting %s before %s (not counted as a try)", why, wait.Round(time.Millisecond), waitWhat(name))
 }
 
 func (b *Bar) FileDone(name string, r FileResult, err error) {

@@ -96,21 +96,30 @@ func (p Prober) Collect(ctx context.Context, diskPath string) (Info, error) {
 
 // GPUs asks nvidia-smi for the CUDA devices; exec.ErrNotFound when it is absent.
 func (p Prober) GPUs(ctx context.Context) ([]GPU, error) {
+	out, err := p.nvidiaSMI(ctx, NvidiaSMIArgs())
+	if err != nil {
+		return nil, err
+	}
+	return ParseNvidiaSMI(out)
+}
+
+// nvidiaSMI runs nvidia-smi with args and returns its stdout.
+func (p Prober) nvidiaSMI(ctx context.Context, args []string) (string, error) {
 	bin := p.NvidiaSMI
 	if bin == "" {
 		bin = "nvidia-smi"
 	}
 	path, err := exec.LookPath(bin)
 	if err != nil {
-		return nil, fmt.Errorf("nvidia-smi: %w", exec.ErrNotFound)
+		return "", fmt.Errorf("nvidia-smi: %w", exec.ErrNotFound)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, NvidiaSMIArgs()...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("nvidia-smi failed: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("nvidia-smi failed: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return ParseNvidiaSMI(stdout.String())
+	return stdout.String(), nil
 }
 
 // ParseNvidiaSMI parses `index, name, memory.total, memory.free` lines (MiB).

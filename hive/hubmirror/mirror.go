@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,6 +40,7 @@ type Mirror struct {
 	faults   map[string]*faultState
 	served   map[string]int64 // body bytes of file responses per "org/name/path"
 	requests map[string]int   // file requests per "org/name/path"
+	hub      realHub
 }
 
 // Option configures a Mirror.
@@ -172,7 +172,7 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !m.authorized(w, r) {
 		return
 	}
-	if m.failGlobal(w) {
+	if m.failGlobal(w) || m.rateLimited(w, "") {
 		return
 	}
 	seg := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
@@ -181,13 +181,27 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			seg[i] = u
 		}
 	}
+	if m.renamed(w, r, seg) {
+		return
+	}
+	api := len(seg) >= 6 && seg[0] == "api" && seg[1] == "models" && (seg[4] == "revision" || seg[4] == "tree")
+	if api {
+		m.stallAPI(r)
+		if m.gzipFor(r, "") {
+			gz := newGzipWriter(w)
+			defer gz.Close()
+			w = gz
+		}
+	}
 	switch {
 	case len(seg) == 6 && seg[0] == "api" && seg[1] == "models" && seg[4] == "revision":
-		m.serveRevision(w, seg[2], seg[3], seg[5])
+		m.serveRevision(w, r, seg[2], seg[3], seg[5])
 	case len(seg) >= 6 && seg[0] == "api" && seg[1] == "models" && seg[4] == "tree":
 		m.serveTree(w, r, seg[2], seg[3], seg[5], strings.Join(seg[6:], "/"))
+	case len(seg) >= 7 && seg[0] == "api" && seg[1] == "resolve-cache" && seg[2] == "models":
+		m.serveFile(w, r, seg[3], seg[4], seg[5], strings.Join(seg[6:], "/"), true)
 	case len(seg) >= 5 && seg[2] == "resolve":
-		m.serveFile(w, r, seg[0], seg[1], seg[3], strings.Join(seg[4:], "/"))
+		m.serveFile(w, r, seg[0], seg[1], seg[3], strings.Join(seg[4:], "/"), false)
 	default:
 		hubError(w, http.StatusNotFound, "", "Sorry, we can't find the page you are looking for.")
 	}
@@ -243,10 +257,15 @@ func (m *Mirror) private() bool {
 }
 
 // lookup scans the repo and checks the revision.
-func (m *Mirror) lookup(w http.ResponseWriter, org, name, rev string) (*Repo, bool) {
+func (m *Mirror) lookup(w http.ResponseWriter, r *http.Request, org, name, rev string) (*Repo, bool) {
 	repo, err := m.hashes.scan(m.root, org, name)
 	if errors.Is(err, errNoRepo) {
-		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
+		// The Hub does not tell anonymous users whether a repo exists.
+		if r.Header.Get("Authorization") == "" {
+			hubError(w, http.StatusUnauthorized, "RepoNotFound", "Invalid username or password.")
+		} else {
+			hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
+		}
 		return nil, false
 	}
 	if err != nil {
@@ -255,16 +274,16 @@ func (m *Mirror) lookup(w http.ResponseWriter, org, name, rev string) (*Repo, bo
 		return nil, false
 	}
 	// The mirror has one revision: the folder as it is now, reachable as
-	// "main" or by its commit hash.
-	if rev != "main" && rev != repo.Commit {
+	// "main", by its commit hash or by the names SetRefs added.
+	if rev != "main" && rev != repo.Commit && !m.isRef(repo.ID, rev) {
 		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
 		return nil, false
 	}
 	return repo, true
 }
 
-func (m *Mirror) serveRevision(w http.ResponseWriter, org, name, rev string) {
-	repo, ok := m.lookup(w, org, name, rev)
+func (m *Mirror) serveRevision(w http.ResponseWriter, r *http.Request, org, name, rev string) {
+	repo, ok := m.lookup(w, r, org, name, rev)
 	if !ok {
 		return
 	}
@@ -277,7 +296,7 @@ func (m *Mirror) serveRevision(w http.ResponseWriter, org, name, rev string) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"_id": repo.Commit[:24], "id": repo.ID, "modelId": repo.ID, "sha": repo.Commit,
-		"private": m.private(), "gated": false, "disabled": false, "library_name": "transformers",
+		"private": m.private(), "gated": gatedValue(m.gated(repo.ID)), "disabled": false, "library_name": "transformers",
 		"tags": []string{}, "siblings": sib, "lastModified": time.Now().UTC().Format(time.RFC3339),
 	})
 }
@@ -298,7 +317,7 @@ type lfsEntry struct {
 }
 
 func (m *Mirror) serveTree(w http.ResponseWriter, r *http.Request, org, name, rev, dir string) {
-	repo, ok := m.lookup(w, org, name, rev)
+	repo, ok := m.lookup(w, r, org, name, rev)
 	if !ok {
 		return
 	}
@@ -312,11 +331,15 @@ func (m *Mirror) serveTree(w http.ResponseWriter, r *http.Request, org, name, re
 	start = max(0, min(start, len(entries)))
 	end := min(len(entries), start+max(1, m.pageSize))
 	if end < len(entries) {
-		next := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
 		q := r.URL.Query()
 		q.Set("cursor", strconv.Itoa(end))
-		next.RawQuery = q.Encode()
-		w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", next.String()))
+		m.mu.Lock()
+		base := m.hub.pageBase
+		m.mu.Unlock()
+		if base == "" {
+			base = baseURL(r)
+		}
+		w.Header().Set("Link", fmt.Sprintf("<%s%s?%s>; rel=\"next\"", base, r.URL.EscapedPath(), q.Encode()))
 	}
 	writeJSON(w, http.StatusOK, entries[start:end])
 }
@@ -355,79 +378,6 @@ func treeEntries(repo *Repo, dir string, recursive bool) []treeEntry {
 	return out
 }
 
-func (m *Mirror) serveFile(w http.ResponseWriter, r *http.Request, org, name, rev, p string) {
-	repo, ok := m.lookup(w, org, name, rev)
-	if !ok {
-		return
-	}
-	target := repo.ID + "/" + p
-	m.mu.Lock()
-	m.requests[target]++
-	pl := &plan{m: m}
-	for _, k := range []string{"", target} {
-		if s := m.faults[k]; s != nil {
-			pl.states = append(pl.states, s)
-		}
-	}
-	var fail bool
-	var status int
-	if s := m.faults[target]; s != nil && fire(&s.failsLeft) {
-		fail, status = true, s.f.FailStatus
-	}
-	m.mu.Unlock()
-	if failWith(w, status, fail) {
-		return
-	}
-	f, ok := repo.file(p)
-	if !ok {
-		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("%s does not exist on %q", p, rev))
-		return
-	}
-	if f.Pointer {
-		hubError(w, http.StatusServiceUnavailable, "", "LFS object of "+p+" is not present on this mirror (pointer file only)")
-		return
-	}
-	fh, err := os.Open(f.abs)
-	if err != nil {
-		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("%s does not exist on %q", p, rev))
-		return
-	}
-	defer fh.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("X-Repo-Commit", repo.Commit)
-	if f.LFS {
-		h.Set("ETag", `"`+f.SHA256+`"`)
-		h.Set("X-Linked-Etag", `"`+f.SHA256+`"`)
-		h.Set("X-Linked-Size", strconv.FormatInt(f.Size, 10))
-	} else {
-		h.Set("ETag", `"`+f.GitOID+`"`)
-	}
-	if pl.active(func(f Faults) bool { return f.IgnoreRange }) {
-		r.Header.Del("Range")
-		h.Set("Accept-Ranges", "none")
-	}
-	var content io.ReadSeeker = fh // an *os.File keeps sendfile possible
-	if pl.active(func(f Faults) bool { return f.Corrupt }) {
-		content = &corruptReader{ReadSeeker: fh, p: pl}
-	}
-	var sent *int64
-	var out http.ResponseWriter
-	if pl.active(func(f Faults) bool { return f.CutAfter > 0 || f.StallFor > 0 }) {
-		fw := &faultWriter{ResponseWriter: w, p: pl, ctx: r.Context()}
-		out, sent = fw, &fw.n
-	} else {
-		cw := &countingWriter{ResponseWriter: w}
-		out, sent = cw, &cw.n
-	}
-	defer func() { // also runs when a cut aborts the handler
-		m.mu.Lock()
-		m.served[target] += *sent
-		m.mu.Unlock()
-	}()
-	http.ServeContent(out, r, "", time.Time{}, content)
-}
-
 // hubError answers like the hub: JSON {"error": ...} plus X-Error-Code and
 // X-Error-Message headers that clients branch on.
 func hubError(w http.ResponseWriter, status int, code, msg string) {
@@ -447,9 +397,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Server is a mirror listening on an address.
 type Server struct {
 	*Mirror
-	URL string // http://HOST:PORT, the value for HF_ENDPOINT
-	srv *http.Server
-	ln  net.Listener
+	URL   string // http://HOST:PORT, the value for HF_ENDPOINT
+	srv   *http.Server
+	ln    net.Listener
+	extra []*http.Server // the CDN listener, if started
 }
 
 // Listen starts serving m on addr ("127.0.0.1:0" picks a free loopback port).
@@ -473,11 +424,21 @@ func Start(dir string, opts ...Option) (*Server, error) {
 	return Listen(New(dir, opts...), "127.0.0.1:0")
 }
 
-// Close stops the server and drops open connections.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops the server (and its CDN) and drops open connections.
+func (s *Server) Close() error {
+	for _, x := range s.extra {
+		x.Close()
+	}
+	return s.srv.Close()
+}
 
 // Shutdown stops accepting and waits for open requests until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	for _, x := range s.extra {
+		_ = x.Shutdown(ctx)
+	}
+	return s.srv.Shutdown(ctx)
+}
 
 // Addr is the listening address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }

@@ -68,9 +68,10 @@ args = ["--gpu", "{gpu}", "--port", "{port}"]
 		want       []string
 		source     string
 	}{
-		{"default", "", nil, "cpu", workers.DefaultArgs(), "default"},
+		{"default", "", nil, "cpu", workers.DefaultArgs(), "preset go"},
+		{"default cuda is the rust worker", "", nil, "cuda", workers.RustArgs("cuda"), "preset rust-seed"},
 		{"file top level", file, nil, "cpu", []string{"--id", "{id}", "--weights", "{model}"}, "worker-args.toml"},
-		{"file per backend", file, nil, "cuda", []string{"--gpu", "{gpu}", "--port", "{port}"}, "worker-args.toml [backends.cuda]"},
+		{"file per backend", file, nil, "cuda", []string{"--gpu", "{gpu}", "--port", "{port}"}, "worker-args.toml backends.cuda.args"},
 		{"env beats file", file, []string{"RBEE_WORKER_ARGS=-m {model}"}, "cuda", []string{"-m", "{model}"}, "$RBEE_WORKER_ARGS"},
 		{"env per backend beats env", "", []string{"RBEE_WORKER_ARGS=-m {model}", "RBEE_WORKER_ARGS_CPU=--cpu {model}"}, "cpu", []string{"--cpu", "{model}"}, "$RBEE_WORKER_ARGS_CPU"},
 	}

@@ -8,6 +8,13 @@
 // output. A worker runs in its own session and outlives the command that
 // spawned it.
 //
+// How a backend's worker is started is its profile (<home>/worker-args.toml,
+// DESIGN §5 "Worker profiles"): this module's Go worker for cpu, the
+// seed-era Rust worker for metal and cuda by default. Before a spawn the
+// binary's --help is read once to refuse a template it cannot take; after
+// the ready callback (the Rust worker sends it before it binds) Spawn still
+// waits until the process listens and /health answers.
+//
 // Spawning an id that is already running changes nothing: with the same
 // model Spawn reports it (SpawnResult.AlreadyRunning) and succeeds, since the
 // operator's intent is met; with a different model it fails with

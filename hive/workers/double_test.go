@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -52,6 +53,12 @@ func TestMain(m *testing.M) {
 //	crash        print 30 lines and exit 3
 //	never        print a line and never listen
 //	ignore-term  like callback, but ignore SIGTERM
+//	callback-first  POST the callback (as the Rust worker: uri
+//	             http://localhost:PORT), exit 1 if it fails, only then
+//	             listen, 300 ms later
+//	exit-after-callback  POST the callback, then exit 4
+//	wrong-callback  POST callbacks the hive must refuse (another worker
+//	             id, another path), log their statuses, never listen
 func runDouble(args []string) int {
 	fs := flag.NewFlagSet("double", flag.ContinueOnError)
 	mode := fs.String("mode", "both", "")
@@ -61,6 +68,7 @@ func runDouble(args []string) int {
 	callback := fs.String("callback-url", "", "")
 	backend := fs.String("backend", "", "")
 	device := fs.Int("device", 0, "")
+	fs.Int("cuda-device", 0, "") // so a cuda profile's binary check passes (BACKEND_BINARY_MISMATCH otherwise)
 	delay := fs.Duration("delay", 0, "")
 	anyPort := fs.Bool("any-port", false, "") // ignore --port, serve on a port of its own choosing
 	if err := fs.Parse(args); err != nil {
@@ -70,7 +78,12 @@ func runDouble(args []string) int {
 		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
 	}
 	fmt.Printf("double %s: id=%s model=%s port=%d backend=%s device=%d\n", *mode, *id, *model, *port, *backend, *device)
+	if v := os.Getenv("RBEE_TEST_PROFILE_ENV"); v != "" {
+		fmt.Printf("profile env: %s\n", v)
+	}
 	switch *mode {
+	case "callback-first", "exit-after-callback", "wrong-callback":
+		return rustLikeDouble(*mode, *id, *port, *callback)
 	case "crash":
 		for i := 1; i <= 30; i++ {
 			fmt.Fprintf(os.Stderr, "crash line %d\n", i)
@@ -119,4 +132,44 @@ func runDouble(args []string) int {
 	}
 	fmt.Println("ready")
 	select {}
+}
+
+// rustLikeDouble calls back before it listens, as the seed-era Rust worker.
+func rustLikeDouble(mode, id string, port int, callback string) int {
+	post := func(url, workerID string) (int, error) {
+		body, _ := json.Marshal(map[string]any{"worker_id": workerID, "vram_bytes": 0, "uri": fmt.Sprintf("http://localhost:%d", port)})
+		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if mode == "wrong-callback" {
+		code, err := post(callback, "worker-other-9")
+		fmt.Printf("wrong id: status %d %v\n", code, err)
+		code, err = post(strings.TrimSuffix(callback, "/ready")+"/elsewhere", id)
+		fmt.Printf("wrong path: status %d %v\n", code, err)
+		select {}
+	}
+	code, err := post(callback, id)
+	if err != nil || code/100 != 2 {
+		fmt.Fprintf(os.Stderr, "Error: ready callback failed: %d %v\n", code, err)
+		return 1
+	}
+	if mode == "exit-after-callback" {
+		fmt.Fprintln(os.Stderr, "Error: CUDA_ERROR_OUT_OF_MEMORY after the callback")
+		return 4
+	}
+	time.Sleep(300 * time.Millisecond)
+	ln, err := net.Listen("tcp", net.JoinHostPort("0.0.0.0", strconv.Itoa(port)))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "listen: %v\n", err)
+		return 1
+	}
+	fmt.Println("listening after the callback")
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"healthy","vram_bytes":0}`)
+	}))
+	return 0
 }

@@ -30,7 +30,10 @@ func (c mapCatalog) Model(_ context.Context, id string) (workers.Model, bool, er
 type fakeHost struct {
 	unavailable error
 	ram, vram   uint64
+	apps        map[int]uint64 // nvidia-smi's compute apps
 }
+
+func (h fakeHost) ComputeApps(context.Context) (map[int]uint64, error) { return h.apps, nil }
 
 func (h fakeHost) Available(context.Context, string, int) error { return h.unavailable }
 func (h fakeHost) FreeRAM(context.Context) (uint64, error)      { return h.ram, nil }

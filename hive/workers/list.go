@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -19,6 +20,55 @@ const (
 type Status struct {
 	Record
 	State State `json:"state"`
+	// GPU is, for a cuda worker, whether nvidia-smi lists its process
+	// (proof that it runs on the GPU, not the CPU).
+	GPU *GPUUse `json:"gpu,omitempty"`
+}
+
+// GPUUse is what nvidia-smi says of one worker process.
+type GPUUse struct {
+	Listed    bool   `json:"listed"`
+	UsedBytes uint64 `json:"used_bytes"`
+	Error     string `json:"error,omitempty"` // nvidia-smi could not be asked
+}
+
+// gpuProcesses is a Host that can list the processes using the GPU
+// (SystemHost, through nvidia-smi).
+type gpuProcesses interface {
+	ComputeApps(ctx context.Context) (map[int]uint64, error)
+}
+
+// ComputeApps implements gpuProcesses.
+func (h SystemHost) ComputeApps(ctx context.Context) (map[int]uint64, error) {
+	return h.Prober.ComputeApps(ctx)
+}
+
+// addGPU fills GPU of the cuda workers of out, asking nvidia-smi once.
+func (m *Manager) addGPU(ctx context.Context, out []Status) {
+	gp, ok := m.host().(gpuProcesses)
+	var apps map[int]uint64
+	var err error
+	asked := false
+	for i := range out {
+		if out[i].Backend != BackendCUDA || out[i].State == StateDead {
+			continue
+		}
+		if !asked {
+			asked = true
+			if ok {
+				apps, err = gp.ComputeApps(ctx)
+			} else {
+				err = errors.New("this host cannot list GPU processes")
+			}
+		}
+		use := &GPUUse{}
+		if err != nil {
+			use.Error = err.Error()
+		} else {
+			use.UsedBytes, use.Listed = apps[out[i].PID]
+		}
+		out[i].GPU = use
+	}
 }
 
 // List returns every recorded worker with its state, sorted by id. Dead
@@ -39,6 +89,7 @@ func (m *Manager) List(ctx context.Context) ([]Status, error) {
 		}()
 	}
 	wg.Wait()
+	m.addGPU(ctx, out)
 	return out, nil
 }
 

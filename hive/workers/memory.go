@@ -10,15 +10,16 @@ import (
 	"github.com/rbee-go/rbee/internal/bytesize"
 )
 
-// checkMemory refuses a spawn whose model (bytes on disk × 1.2, for
-// activations and KV cache) does not fit the free RAM (cpu, metal: unified
+// checkMemory refuses a spawn whose model (bytes on disk × the profile's
+// memory factor: 1.2 for activations and KV cache, more for a worker that
+// widens the weights) does not fit the free RAM (cpu, metal: unified
 // memory) or the GPU's free VRAM (cuda).
-func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model) error {
+func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model, factor float64) error {
 	size, err := modelBytes(mdl.Path)
 	if err != nil {
 		return fmt.Errorf("measuring model %s: %w", mdl.ID, err)
 	}
-	need := size + size/5
+	need := uint64(float64(size) * factor)
 	code, what := CodeInsufficientRAM, "free RAM"
 	var free uint64
 	if req.Backend == BackendCUDA {
@@ -32,8 +33,8 @@ func (m *Manager) checkMemory(ctx context.Context, req SpawnRequest, mdl Model) 
 	}
 	if need > free {
 		return newError(code, "stop other workers or pick a smaller model",
-			"model %q needs about %s (1.2 × %s on disk), only %s %s",
-			mdl.ID, bytesize.Format(need), bytesize.Format(size), bytesize.Format(free), what)
+			"model %q needs about %s (%g × %s on disk), only %s %s",
+			mdl.ID, bytesize.Format(need), factor, bytesize.Format(size), bytesize.Format(free), what)
 	}
 	return nil
 }

@@ -29,8 +29,8 @@ func startCallbackServer(workerID string) (*callbackServer, error) {
 	cs.srv = &http.Server{
 		ReadHeaderTimeout: 5 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost {
-				http.Error(w, "POST the ready callback", http.StatusMethodNotAllowed)
+			if r.Method != http.MethodPost || r.URL.Path != "/ready" {
+				http.Error(w, "POST /ready is the only route", http.StatusNotFound)
 				return
 			}
 			var cb worker.ReadyCallback
@@ -38,15 +38,22 @@ func startCallbackServer(workerID string) (*callbackServer, error) {
 				http.Error(w, "bad ready callback: "+err.Error(), http.StatusBadRequest)
 				return
 			}
-			if cb.WorkerID != "" && cb.WorkerID != workerID {
-				http.Error(w, "callback for another worker", http.StatusConflict)
+			if cb.WorkerID != workerID {
+				http.Error(w, fmt.Sprintf("callback for worker %q, this spawn is %q", cb.WorkerID, workerID), http.StatusConflict)
 				return
+			}
+			// The Rust worker exits when this reply is cut: it must be on
+			// the wire before Spawn can move on (and close this server).
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"status":"ok"}`)
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
 			}
 			select {
 			case cs.ready <- cb:
 			default: // a repeated callback changes nothing
 			}
-			w.WriteHeader(http.StatusOK)
 		}),
 	}
 	go cs.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on close
@@ -56,7 +63,15 @@ func startCallbackServer(workerID string) (*callbackServer, error) {
 // URL is the --callback-url handed to the worker.
 func (cs *callbackServer) URL() string { return "http://" + cs.ln.Addr().String() + "/ready" }
 
-func (cs *callbackServer) Close() { cs.srv.Close() }
+// Close shuts the server down gracefully: a callback reply in flight is
+// finished, not cut.
+func (cs *callbackServer) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if cs.srv.Shutdown(ctx) != nil {
+		cs.srv.Close()
+	}
+}
 
 // healthClient answers whether a worker is healthy (the worker protocol
 // client with its own transport).
@@ -104,3 +119,33 @@ func (h *healthClient) pollHealth(ctx context.Context, base string, owned func(c
 
 // localURI is how this host reaches a worker on port.
 func localURI(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
+
+// awaitServing waits, after the ready callback, until pid listens on port
+// and /health answers there. It returns "" then, else why not; an exit
+// status read from exited is put back for the reaper.
+func awaitServing(ctx context.Context, id string, pid, port int, wait time.Duration, exited chan error, deadline <-chan time.Time) (reason string, cause error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	serving := make(chan struct{}, 1)
+	owned := func(ctx context.Context) bool { return listensOn(ctx, pid, port) }
+	go newHealthClient().pollHealth(ctx, localURI(port), owned, serving)
+	select {
+	case <-serving:
+		return "", nil
+	case err := <-exited:
+		exited <- err
+		return fmt.Sprintf("%s exited after its ready callback (%s)", id, exitStatus(err)), nil
+	case <-deadline:
+		return fmt.Sprintf("%s sent its ready callback but did not serve /health on port %d within %s", id, port, wait), nil
+	case <-ctx.Done():
+		return "spawn cancelled before " + id + " became ready", ctx.Err()
+	}
+}
+
+// exitStatus words a process's exit for a startup failure.
+func exitStatus(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "exit status 0"
+}

@@ -70,18 +70,19 @@ func (m *Manager) Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, err
 	if res, done, err := m.existing(ctx, id, mdl); done || err != nil {
 		return res, err
 	}
-	bin, err := m.ResolveBinary(req.Backend)
+	// The configuration first, then the memory (which needs only its
+	// factor), then the binary and what it accepts.
+	prof, err := m.profile(req.Backend)
 	if err != nil {
 		return SpawnResult{}, err
 	}
-	tmpl, source, err := m.ArgsTemplate(req.Backend)
-	if err != nil {
+	if err := m.checkMemory(ctx, req, mdl, prof.MemoryFactor); err != nil {
 		return SpawnResult{}, err
 	}
-	if _, err := renderArgs(tmpl, source, templateValues(id, mdl, 0, "", req.Backend, req.GPU)); err != nil {
+	if err := m.resolveBin(&prof); err != nil {
 		return SpawnResult{}, err
 	}
-	if err := m.checkMemory(ctx, req, mdl); err != nil {
+	if err := m.checkTemplate(ctx, prof); err != nil {
 		return SpawnResult{}, err
 	}
 	want := req.Port
@@ -97,11 +98,8 @@ func (m *Manager) Spawn(ctx context.Context, req SpawnRequest) (SpawnResult, err
 		return SpawnResult{}, err
 	}
 	defer cs.Close()
-	args, err := renderArgs(tmpl, source, templateValues(id, mdl, port, cs.URL(), req.Backend, req.GPU))
-	if err != nil {
-		return SpawnResult{}, err
-	}
-	return m.start(ctx, req, mdl, id, bin, args, port, cs)
+	args := renderArgs(prof.Args, templateValues(id, mdl, port, cs.URL(), req.Backend, req.GPU))
+	return m.start(ctx, req, mdl, id, prof, args, port, cs)
 }
 
 func checkRequest(req *SpawnRequest) error {
@@ -193,14 +191,15 @@ func (m *Manager) claimedPorts(ctx context.Context, self string) map[int]bool {
 }
 
 // start runs the worker and waits for readiness.
-func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id, bin string, args []string, port int, cs *callbackServer) (SpawnResult, error) {
+func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id string, prof Profile, args []string, port int, cs *callbackServer) (SpawnResult, error) {
 	logPath := m.logPath(id)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return SpawnResult{}, fmt.Errorf("opening worker log: %w", err)
 	}
+	bin := prof.Path
 	cmd := exec.Command(bin, args...)
-	cmd.Env = m.env()
+	cmd.Env = m.workerEnv(prof)
 	cmd.Dir = m.Home
 	cmd.Stdout, cmd.Stderr = logf, logf
 	detach(cmd)
@@ -258,6 +257,9 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id, bi
 				if p, err := strconv.Atoi(u.Port()); err == nil && p > 0 {
 					rec.Port = p
 				}
+				if u.Hostname() == "localhost" { // the Rust worker's; it may resolve to ::1, which its 0.0.0.0 bind does not serve
+					rec.URI = localURI(rec.Port)
+				}
 			}
 		}
 		rec.VRAMBytes = cb.VRAMBytes
@@ -265,15 +267,19 @@ func (m *Manager) start(ctx context.Context, req SpawnRequest, mdl Model, id, bi
 		via = "health"
 	case err := <-exited:
 		exited <- err // for reap
-		status := "exit status 0"
-		if err != nil {
-			status = err.Error()
-		}
-		return fail(fmt.Sprintf("%s exited before becoming ready (%s)", id, status), nil)
+		return fail(fmt.Sprintf("%s exited before ready (%s)", id, exitStatus(err)), nil)
 	case <-deadline.C:
 		return fail(fmt.Sprintf("%s did not become ready within %s", id, req.Wait), nil)
 	case <-ctx.Done():
 		return fail("spawn cancelled before "+id+" became ready", ctx.Err())
+	}
+	if via == "callback" {
+		// The Rust worker calls back before it binds its port: ready means
+		// the process listens and /health answers too.
+		stopPoll()
+		if reason, cause := awaitServing(ctx, id, pid, rec.Port, req.Wait, exited, deadline.C); reason != "" {
+			return fail(reason, cause)
+		}
 	}
 	rec.ReadyAt = time.Now().UTC()
 	if err := m.writeRecord(rec); err != nil {

@@ -81,7 +81,7 @@ func TestSpawnStartupFailure(t *testing.T) {
 		message    string
 		lastLine   string
 	}{
-		{"crash", "crash", 20 * time.Second, "exited before becoming ready (exit status 3)", "crash line 30"},
+		{"crash", "crash", 20 * time.Second, "exited before ready (exit status 3)", "crash line 30"},
 		{"never ready", "never", 300 * time.Millisecond, "did not become ready within 300ms", "loading forever"},
 	}
 	for _, tt := range tests {

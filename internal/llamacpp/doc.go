@@ -21,9 +21,10 @@
 //	tm, err := llamacpp.Bench(ctx, "model.gguf", 128, 64, 2)
 //	b.ReportMetric(tm.DecodeTokPerSec(), "llamacpp-decode-tok/s")
 //
-// Each call is a fresh Node process (about 0.3 s of start-up, not counted in
-// Timing). Settings that could change results are pinned in judge.mjs: CPU
-// only, F32 KV cache (llama.cpp's default is F16), no flash attention, greedy
-// sampling with no penalties (the sampler keeps the top two logits
-// raw and the script feeds back the better one).
+// Each call is a fresh Node process (1-2 s of start-up and model load, not
+// counted in Timing). Both run llama.cpp's CPU build only. Greedy pins what
+// could change results: an F32 KV cache (llama.cpp's default is F16), no
+// flash attention, greedy sampling with no penalties (the sampler keeps the
+// top two logits raw and the script feeds back the better one). Bench runs
+// llama.cpp with its defaults (F16 KV cache), as its users run it.
 package llamacpp

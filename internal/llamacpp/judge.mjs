@@ -5,10 +5,10 @@
 //   node judge.mjs greedy --nlc DIR --model F.gguf --prompt 1,2,3 --n 32 [--threads T]
 //   node judge.mjs bench  --nlc DIR --model F.gguf --prompt-tokens P --gen-tokens N --threads T
 //
-// DIR is the installed node-llama-cpp package folder. Settings that could change
-// results are pinned: CPU only (no GPU layers), no building or downloading, an
-// F32 KV cache (llama.cpp's default is F16), no flash attention, greedy sampling
-// with no penalties or biases, no context shift beyond the requested length.
+// DIR is the installed node-llama-cpp package folder. Both modes run the CPU
+// build only (no GPU layers), never building or downloading. greedy pins what
+// could change results: an F32 KV cache (llama.cpp's default is F16), no flash
+// attention, no penalties or biases; bench keeps llama.cpp's defaults.
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 
@@ -29,7 +29,10 @@ function intOpt(opts, name, def) {
   return n;
 }
 
-async function open(opts, ctxLen, batch, threads) {
+// open loads the model. exact pins what could change results (F32 KV cache,
+// no flash attention); without it llama.cpp runs as its users run it (F16
+// KV cache, its default attention), the fair speed reference.
+async function open(opts, ctxLen, batch, threads, exact) {
   if (!opts.nlc || !opts.model) throw new Error("--nlc and --model are required");
   const nlc = await import(pathToFileURL(join(opts.nlc, "dist", "index.js")).href);
   const llama = await nlc.getLlama({
@@ -37,9 +40,9 @@ async function open(opts, ctxLen, batch, threads) {
     progressLogs: false, logLevel: nlc.LlamaLogLevel.error, maxThreads: threads,
   });
   const model = await llama.loadModel({ modelPath: opts.model, gpuLayers: 0, useMmap: true });
+  const pinned = exact ? { flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" } : {};
   const context = await model.createContext({
-    contextSize: ctxLen, batchSize: batch, sequences: 1, threads: { ideal: threads, min: threads },
-    flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32",
+    contextSize: ctxLen, batchSize: batch, sequences: 1, threads: { ideal: threads, min: threads }, ...pinned,
   });
   return { llama, model, context, sequence: context.getSequence() };
 }
@@ -55,7 +58,7 @@ async function greedy(opts) {
   if (prompt.length === 0 || prompt.some((t) => !Number.isInteger(t) || t < 0)) throw new Error("--prompt must be comma-separated token ids");
   const n = intOpt(opts, "n", 32);
   const threads = intOpt(opts, "threads", 1);
-  const { llama, model, context, sequence } = await open(opts, prompt.length + n + 1, Math.max(prompt.length, 1), threads);
+  const { llama, model, context, sequence } = await open(opts, prompt.length + n + 1, Math.max(prompt.length, 1), threads, true);
   const steps = [];
   const gen = sequence.evaluateWithMetadata(prompt, { probabilities: true },
     { temperature: 1, topK: 2, topP: 1, minP: 0, seed: 1, yieldEogToken: true });
@@ -87,7 +90,7 @@ async function greedy(opts) {
 async function bench(opts) {
   const p = intOpt(opts, "prompt-tokens"), n = intOpt(opts, "gen-tokens"), threads = intOpt(opts, "threads", 1);
   if (p < 1 || n < 1 || threads < 1) throw new Error("--prompt-tokens, --gen-tokens and --threads must be >= 1");
-  const { llama, model, context, sequence } = await open(opts, p + n + 1, p, threads);
+  const { llama, model, context, sequence } = await open(opts, p + n + 1, p, threads, false);
   // The content does not matter for timing; ids from 3 up avoid the usual control tokens.
   const nv = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length ?? 256;
   const prompt = Array.from({ length: p }, (_, i) => 3 + ((i * 7919) % Math.max(1, nv - 3)));

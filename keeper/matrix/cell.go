@@ -62,7 +62,7 @@ type cell struct {
 // is stopped whatever happens, also when ctx is cancelled.
 func (p *Pool) RunCell(ctx context.Context, backend string, m Model, timeout time.Duration) Cell {
 	start := time.Now()
-	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny}
+	c := Cell{Pool: p.Name, Backend: backend, Model: m.ID, Repo: m.Repo, Architecture: m.Architecture, Tiny: m.Tiny, CI: m.CI}
 	r := &cell{p: p, backend: backend, m: m, c: &c}
 	if err := ctx.Err(); err != nil {
 		c.Status, c.Reason = Fail, fmt.Sprintf("not run: the matrix was interrupted (%v)", err)
@@ -104,6 +104,7 @@ func (r *cell) run(ctx context.Context) error {
 	if err := r.timed("download", func() error { return r.download(ctx) }); err != nil {
 		return err
 	}
+	r.c.Downloaded = true
 	if err := r.timed("preflight", func() error { return r.preflight(ctx) }); err != nil {
 		return err
 	}
@@ -118,6 +119,11 @@ func (r *cell) run(ctx context.Context) error {
 	defer client.HTTP.CloseIdleConnections() // over SSH: channels of the shared connection
 	if err := r.timed("ready", func() error { return ready(ctx, client) }); err != nil {
 		return err
+	}
+	if r.backend != "cpu" {
+		if err := r.timed("gpu", func() error { return r.checkGPU(ctx, client, res.Record) }); err != nil {
+			return err
+		}
 	}
 	if err := r.timed("execute", func() error { return r.execute(ctx, client) }); err != nil {
 		return err
@@ -183,7 +189,8 @@ func (r *cell) download(ctx context.Context) error {
 	return nil
 }
 
-// memoryFactor is DESIGN §3's preflight margin over the model's bytes.
+// memoryFactor is DESIGN §3's preflight margin over the model's bytes,
+// for a hive that reports no worker profile.
 const memoryFactor = 1.2
 
 // preflight skips the cell when the pool lacks the backend or the memory.
@@ -196,7 +203,11 @@ func (r *cell) preflight(ctx context.Context) error {
 	if !slices.Contains(st.Backends, r.backend) {
 		return &skipError{fmt.Sprintf("backend %s not present on %s (has %s)", r.backend, r.p.Name, strings.Join(st.Backends, ", "))}
 	}
-	need := uint64(float64(r.c.ModelBytes) * memoryFactor)
+	factor := memoryFactor
+	if p, ok := st.WorkerProfiles[r.backend]; ok && p.MemoryFactor > 0 {
+		factor = p.MemoryFactor // the worker's own (2.4 for the Rust worker's F32 weights)
+	}
+	need := uint64(float64(r.c.ModelBytes) * factor)
 	free, what := st.RAMAvailableBytes, "RAM"
 	if r.backend == "cuda" {
 		free, what = 0, "VRAM"
@@ -205,7 +216,7 @@ func (r *cell) preflight(ctx context.Context) error {
 		}
 	}
 	if need > free {
-		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), memoryFactor, r.p.Name, gib(free), what)}
+		return &skipError{fmt.Sprintf("needs %s (model × %.1f), %s has %s free %s", gib(need), factor, r.p.Name, gib(free), what)}
 	}
 	return nil
 }
@@ -241,7 +252,7 @@ func (r *cell) spawn(ctx context.Context) (workers.SpawnResult, error) {
 	}
 	r.workerID = id // from here on, a failure or an interrupt stops it
 	if err := r.hive(ctx, &res, args...); err != nil {
-		return res, err
+		return res, r.explainSpawn(err)
 	}
 	r.workerID = res.ID
 	if res.AlreadyRunning {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rbee-go/rbee/keeper/matrix"
+	"github.com/rbee-go/rbee/worker/realmodel"
 )
 
 // setupLocal sets up a run of one tiny model on localhost with the real
@@ -46,6 +47,35 @@ func TestCellPasses(t *testing.T) {
 	again := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
 	require.Equal(t, matrix.Pass, again.Status, "a second run reuses the registered, downloaded model: %s", again.Reason)
 	assert.Equal(t, c.Text, again.Text, "same request, same seed, same output across workers")
+}
+
+// The real trained stories260K passes only on llama2.c's published text.
+func TestCellStories(t *testing.T) {
+	r := setupLocal(t, matrix.SetStories)
+	for _, m := range r.Models {
+		t.Run(m.ID, func(t *testing.T) {
+			c := r.Pools[0].RunCell(context.Background(), "cpu", m, time.Minute)
+			require.Equal(t, matrix.Pass, c.Status, c.Reason)
+			assert.Equal(t, realmodel.Continuation(), c.Text)
+			assert.Equal(t, realmodel.PromptText, c.Prompt+c.Text)
+			assert.Equal(t, matrix.SectionCI, c.Section())
+
+			k, host := r.Pools[0].Keeper()
+			cat, err := k.Catalog(context.Background(), host)
+			require.NoError(t, err)
+			e := cat.Find(m.ID)
+			require.NotNil(t, e)
+			if m.ID == realmodel.GGUFID {
+				assert.Equal(t, "gguf", e.Format)
+				assert.Equal(t, realmodel.GGUFFile, filepath.Base(e.Path), "the worker got the .gguf file")
+			} else {
+				assert.Equal(t, "safetensors", e.Format)
+			}
+			st, err := os.Stat(e.Path)
+			require.NoError(t, err)
+			assert.Equal(t, m.ID == realmodel.GGUFID, !st.IsDir())
+		})
+	}
 }
 
 func TestCellSkipsAMissingBackend(t *testing.T) {
@@ -83,8 +113,17 @@ func TestCellFailureIsReported(t *testing.T) {
 	r := setupLocal(t, "tiny-phi3")
 	c := r.Pools[0].RunCell(context.Background(), "cpu", r.Models[0], time.Minute)
 	require.Equal(t, matrix.Fail, c.Status)
-	assert.True(t, strings.HasPrefix(c.Reason, "spawn: "), c.Reason)
-	assert.Contains(t, c.Reason, "exited before becoming ready")
+	assert.Equal(t, "spawn: exited before ready: cannot open the model", c.Reason, "ends with the worker's own line")
+	assert.Equal(t, []string{"cannot open the model"}, c.LogTail)
+
+	dir := t.TempDir()
+	require.NoError(t, matrix.WriteResults(dir, matrix.Run{Cells: []matrix.Cell{c}}))
+	b, err := os.ReadFile(filepath.Join(dir, "worker-logs", "localhost_cpu_tiny-phi3.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "cannot open the model\n", string(b))
+	b, err = os.ReadFile(filepath.Join(dir, matrix.ResultsJSON))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"log_tail": [`)
 }
 
 // A worker that never gets ready: the cell times out, and no process is left.
@@ -92,7 +131,7 @@ func TestCellTimeoutLeavesNoProcess(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-phi3")
 	prepare(t, r)
@@ -116,7 +155,7 @@ func TestCellInterruptedStopsTheWorker(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	script := filepath.Join(dir, "stuck-worker")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = --help ] && exit 0 # the hive reads the flags once\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o755))
 	t.Setenv("RBEE_WORKER_BIN_CPU", script)
 	r := setupLocal(t, "tiny-llama")
 

@@ -65,7 +65,10 @@ func TestResolveModels(t *testing.T) {
 		tiny    bool
 		wantErr string
 	}{
-		{in: "tiny", want: []string{"tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral"}, tiny: true},
+		{in: "tiny", want: []string{"stories260k", "stories260k-gguf", "tiny-llama", "tiny-qwen2", "tiny-phi3", "tiny-mistral",
+			"tiny-llama-q8_0", "tiny-qwen2-q8_0", "tiny-phi3-q8_0", "tiny-mistral-q8_0"}, tiny: true},
+		{in: "tiny-phi3-q8_0", want: []string{"tiny-phi3-q8_0"}, tiny: true},
+		{in: "stories", want: []string{"stories260k", "stories260k-gguf"}},
 		{in: "seed", want: []string{"tinyllama", "qwen-0.5b", "phi3", "mistral"}},
 		{in: "qwen-0.5b, phi3,qwen-0.5b", want: []string{"qwen-0.5b", "phi3"}},
 		{in: "tiny-qwen2", want: []string{"tiny-qwen2"}, tiny: true},
@@ -82,7 +85,8 @@ func TestResolveModels(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, ids(got))
 			for _, m := range got {
-				assert.Equal(t, tt.tiny, m.Tiny, m.ID)
+				assert.Equal(t, tt.tiny && !m.CI, m.Tiny, m.ID)
+				assert.Equal(t, m.CI, m.Reference != nil, "a CI model is checked against its reference: %s", m.ID)
 				assert.NotEmpty(t, m.Repo)
 				assert.Contains(t, []string{"llama", "qwen", "phi", "mistral"}, m.Architecture)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rbee-go/rbee/worker"
+	"github.com/rbee-go/rbee/worker/realmodel"
 )
 
 // generation is one /execute call as the cell saw it.
@@ -23,6 +24,8 @@ type generation struct {
 	decode  float64
 	prefill time.Duration // the worker's prefill_time_ms
 	wall    time.Duration
+	// buffered: every token came in one burst with the terminal event.
+	buffered bool
 }
 
 // execute runs the request twice: both streams must conform and the
@@ -30,7 +33,7 @@ type generation struct {
 func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 	var gens [2]generation
 	for i := range gens {
-		g, err := generate(ctx, client, fmt.Sprintf("matrix-%s-%s-%d", r.p.Name, r.m.ID, i+1))
+		g, err := generate(ctx, client, r.m.request(fmt.Sprintf("matrix-%s-%s-%d", r.p.Name, r.m.ID, i+1)))
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -45,18 +48,47 @@ func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 			strings.Join(gens[0].tokens, ""), strings.Join(gens[1].tokens, ""))
 	}
 	r.c.Tokens = len(gens[0].tokens)
-	r.c.Text = strings.Join(gens[0].tokens, "")
+	r.c.Prompt, r.c.Text = r.m.request("").Prompt, strings.Join(gens[0].tokens, "")
+	if err := r.m.Reference.check(r.c.Text); err != nil {
+		return err
+	}
 	r.c.FirstTokenMs = gens[0].firstToken.Milliseconds()
+	if r.c.Buffered = gens[0].buffered || gens[1].buffered; r.c.Buffered {
+		r.c.FirstTokenMs = 0 // the time of the whole stream, not of a first token
+	}
 	r.c.DecodeTokS = gens[1].decode // the warm run
 	r.c.PrefillMs = gens[1].prefill.Milliseconds()
 	return nil
 }
 
-// generate streams one request through the conformance checker.
-func generate(ctx context.Context, client *worker.Client, jobID string) (generation, error) {
-	var g generation
-	req := worker.NewExecuteRequest(jobID, Prompt, MaxTokens)
+// request is the cell's greedy request: the model's reference prompt, or
+// the common one.
+func (m Model) request(jobID string) worker.ExecuteRequest {
+	prompt, n := Prompt, MaxTokens
+	if m.Reference != nil {
+		prompt, n = m.Reference.Prompt, m.Reference.MaxTokens
+	}
+	req := worker.NewExecuteRequest(jobID, prompt, n)
 	req.Temperature, req.Seed = 0, worker.Seed(Seed)
+	return req
+}
+
+// check fails unless text is exactly the reference (nil: no reference),
+// saying where it first differs.
+func (ref *Reference) check(text string) error {
+	if ref == nil {
+		return nil
+	}
+	if d := realmodel.Diff(text, ref.Text); d != "" {
+		return fmt.Errorf("not %s: %s", ref.Source, d)
+	}
+	return nil
+}
+
+// generate streams one request through the conformance checker.
+func generate(ctx context.Context, client *worker.Client, req worker.ExecuteRequest) (generation, error) {
+	var g generation
+	jobID := req.JobID
 	start := time.Now()
 	st, err := client.Execute(ctx, req)
 	if err != nil {
@@ -65,6 +97,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 	defer st.Close()
 	check := worker.NewChecker(jobID)
 	var first, last time.Time
+	var tokenAt []time.Time
 	for {
 		ev, err := st.Next()
 		if errors.Is(err, io.EOF) {
@@ -82,6 +115,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 		switch ev.Type {
 		case worker.EventToken:
 			last = time.Now()
+			tokenAt = append(tokenAt, last)
 			if first.IsZero() {
 				first, g.firstToken = last, last.Sub(start)
 			}
@@ -90,6 +124,7 @@ func generate(ctx context.Context, client *worker.Client, jobID string) (generat
 			return g, fmt.Errorf("worker error %s: %s", ev.Code, ev.Message)
 		case worker.EventEnd:
 			g.prefill = time.Duration(ev.PrefillTimeMS) * time.Millisecond
+			g.buffered = isBuffered(tokenAt, time.Now(), ev.DecodeTimeMS)
 			if ev.DecodeTimeMS > 0 {
 				g.decode = float64(ev.TokensOut) * 1000 / float64(ev.DecodeTimeMS)
 			}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/worker/quant"
+	"github.com/rbee-go/rbee/worker/realmodel"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
 
@@ -24,12 +26,19 @@ const HubCheckTimeout = 5 * time.Second
 // ErrHubUnreachable is returned (wrapped) when the hub does not answer.
 var ErrHubUnreachable = errors.New("hub not reachable")
 
-// embeddedHub generates the four tiny repos into dir and serves them on a
-// loopback port with the hub mirror. Close it when done.
+// embeddedHub generates the four tiny repos and their GGUF siblings, writes
+// stories260K's two repos from testdata into dir, and serves them on a loopback port with the
+// hub mirror. Close it when done.
 func embeddedHub(dir string) (*hubmirror.Server, error) {
 	root := filepath.Join(dir, "hub")
 	if err := tinymodel.GenerateAll(root, tinymodel.DefaultSeed); err != nil {
 		return nil, fmt.Errorf("generating the tiny models: %w", err)
+	}
+	if _, err := tinymodel.GenerateAllGGUF(root, tinymodel.DefaultSeed, []quant.Type{TinyGGUFType}); err != nil {
+		return nil, fmt.Errorf("generating the tiny GGUF models: %w", err)
+	}
+	if err := realmodel.WriteHub(root); err != nil {
+		return nil, fmt.Errorf("writing the stories260K repos: %w", err)
 	}
 	srv, err := hubmirror.Start(root)
 	if err != nil {

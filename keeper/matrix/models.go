@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rbee-go/rbee/worker/quant"
+	"github.com/rbee-go/rbee/worker/realmodel"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
 
@@ -16,12 +18,31 @@ type Model struct {
 	Architecture string   // catalog architecture: llama, qwen, phi, mistral
 	Include      []string // download globs; nil = the hive's default set
 	Tiny         bool     // a random-weight test model, never shown as a real one
+	// CI: a real trained model of every CI run (DESIGN §7), served by the
+	// embedded mirror from testdata, with a heading of its own.
+	CI bool
+	// Reference, when set, is the cell's request and the exact text it
+	// must stream; otherwise two identical runs are enough.
+	Reference *Reference
 }
 
-// Model sets of DESIGN §6.
+// Reference is a published greedy output: the prompt, the tokens asked
+// for and the text a correct engine streams.
+type Reference struct {
+	Prompt    string
+	MaxTokens int
+	Text      string
+	Source    string // what the text is, for a failure: "the published text"
+}
+
+// Model sets of DESIGN §6 and §7. SetTiny is the CI set: the real trained
+// stories260K first (HF folder and GGUF), then the four tiny random-weight
+// models as HF folders and as Q8_0 GGUF files, all served by the embedded
+// mirror; SetStories is stories260K alone.
 const (
-	SetTiny = "tiny"
-	SetSeed = "seed"
+	SetTiny    = "tiny"
+	SetSeed    = "seed"
+	SetStories = "stories"
 )
 
 // seedInclude keeps one copy of the weights: some real repos also carry
@@ -38,6 +59,18 @@ func SeedModels() []Model {
 	}
 }
 
+// StoriesModels are stories260K (worker/realmodel) in both formats, the HF
+// safetensors folder and the GGUF file; their cells pass only on llama2.c's
+// published greedy text.
+func StoriesModels() []Model {
+	ref := &Reference{Prompt: realmodel.Prompt, MaxTokens: realmodel.PromptTokens, Text: realmodel.Continuation(),
+		Source: "the published text"}
+	return []Model{
+		{ID: realmodel.HFID, Name: "stories260K (HF safetensors)", Repo: realmodel.HFRepo, Architecture: "llama", CI: true, Reference: ref},
+		{ID: realmodel.GGUFID, Name: "stories260K (GGUF, F32)", Repo: realmodel.GGUFRepo, Architecture: "llama", Include: []string{"*.gguf"}, CI: true, Reference: ref},
+	}
+}
+
 // TinyModels are the four tiny random-weight models (worker/tinymodel).
 func TinyModels() []Model {
 	var ms []Model
@@ -47,10 +80,25 @@ func TinyModels() []Model {
 	return ms
 }
 
+// TinyGGUFType is the quantization the matrix runs the tiny GGUF models in.
+const TinyGGUFType = quant.Q8_0
+
+// TinyGGUFModels are the four tiny models as GGUF repos (their Q8_0 file,
+// chosen by --include like a real GGUF sibling).
+func TinyGGUFModels() []Model {
+	var ms []Model
+	for _, r := range tinymodel.Repos() {
+		q := TinyGGUFType.String()
+		ms = append(ms, Model{ID: r.ID + "-" + strings.ToLower(q), Name: r.ID + " " + q + " GGUF (tiny random weights)",
+			Repo: tinymodel.GGUFRepo(r), Architecture: r.Catalog, Include: []string{"*-" + q + ".gguf"}, Tiny: true})
+	}
+	return ms
+}
+
 // ResolveModels turns the -models value into models: "tiny", "seed", or a
 // comma list of ids from either set (the sets may be named in the list).
 func ResolveModels(spec string) ([]Model, error) {
-	known := append(TinyModels(), SeedModels()...)
+	known := slices.Concat(StoriesModels(), TinyModels(), TinyGGUFModels(), SeedModels())
 	var out []Model
 	add := func(m Model) {
 		if !slices.ContainsFunc(out, func(o Model) bool { return o.ID == m.ID }) {
@@ -63,7 +111,12 @@ func ResolveModels(spec string) ([]Model, error) {
 		case "":
 			continue
 		case SetTiny:
-			for _, m := range TinyModels() {
+			for _, m := range slices.Concat(StoriesModels(), TinyModels(), TinyGGUFModels()) {
+				add(m)
+			}
+			continue
+		case SetStories:
+			for _, m := range StoriesModels() {
 				add(m)
 			}
 			continue
@@ -79,7 +132,7 @@ func ResolveModels(spec string) ([]Model, error) {
 			for j, m := range known {
 				ids[j] = m.ID
 			}
-			return nil, fmt.Errorf("-models: unknown model %q (known: tiny, seed, %s)", id, strings.Join(ids, ", "))
+			return nil, fmt.Errorf("-models: unknown model %q (known: tiny, seed, stories, %s)", id, strings.Join(ids, ", "))
 		}
 		add(known[i])
 	}

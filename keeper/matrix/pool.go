@@ -92,7 +92,8 @@ type poolEnv struct {
 	workDir string
 	hub     string // HF_ENDPOINT for the pool's hive
 	passHub bool   // pass hub to non-harness pools (it was chosen by the run, not the pool's default)
-	tiny    bool   // only tiny models: localhost gets a private home
+	tiny    bool   // only tiny and CI test models: localhost gets a private home
+	testbed TestBed
 	bins    func() (*harness.Bins, error)
 	key     func() (*sshpool.Key, error)
 }
@@ -124,6 +125,11 @@ func (p *Pool) openLocal(env poolEnv) error {
 	vars := map[string]string{"PATH": bins.PathEnv(), "HF_ENDPOINT": env.hub}
 	if home != "" {
 		vars["RBEE_HOME"] = home
+	}
+	if p.tempHome {
+		if err := env.testbed.apply(filepath.Dir(home), home, vars, vars["PATH"]); err != nil {
+			return err
+		}
 	}
 	p.k = &keeper.Keeper{
 		Pools:    &keeper.Pools{Pools: []keeper.Pool{{Name: keeper.LocalHost, Host: keeper.LocalHost, HiveBin: bins.Path(harness.Hive)}}},
@@ -157,8 +163,11 @@ func (p *Pool) openHarness(ctx context.Context, env poolEnv) error {
 	if err := os.MkdirAll(userHome, 0o755); err != nil {
 		return err
 	}
-	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir,
-		Env: map[string]string{"HF_ENDPOINT": env.hub, "HOME": userHome, "RBEE_WORKER_BIN": bins.Path(harness.Worker)}})
+	vars := map[string]string{"HF_ENDPOINT": env.hub, "HOME": userHome, "RBEE_WORKER_BIN_CPU": bins.Path(harness.Worker)}
+	if err := env.testbed.apply(dir, filepath.Join(dir, "home"), vars, bins.Dir+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"); err != nil {
+		return err
+	}
+	p.sshd, err = sshpool.Start(ctx, sshpool.Options{Name: p.Name, Dir: dir, ClientKey: key, BinDir: bins.Dir, Env: vars})
 	if err != nil {
 		return fmt.Errorf("starting harness pool %s: %w", p.Name, err)
 	}

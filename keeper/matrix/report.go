@@ -16,7 +16,41 @@ const (
 	endReal     = "<!-- END REAL -->"
 	beginTiny   = "<!-- BEGIN TINY -->"
 	endTiny     = "<!-- END TINY -->"
+	beginCI     = "<!-- BEGIN CI -->"
+	endCI       = "<!-- END CI -->"
 )
+
+// Section is one sub-section of the matrix in MODEL_SUPPORT.md.
+type Section string
+
+// The sub-sections: real models (seed, homelab), the real trained model of
+// every CI run (DESIGN §7), and the tiny random-weight models.
+const (
+	SectionReal Section = "real"
+	SectionCI   Section = "ci"
+	SectionTiny Section = "tiny"
+)
+
+// sections in document order, with their headings and markers.
+var sections = []struct {
+	s                   Section
+	heading, begin, end string
+}{
+	{SectionReal, "Real models", beginReal, endReal},
+	{SectionCI, "Real trained model, CI", beginCI, endCI},
+	{SectionTiny, "Tiny random-weight models (CI)", beginTiny, endTiny},
+}
+
+// Section is the sub-section the cell belongs to.
+func (c Cell) Section() Section {
+	switch {
+	case c.Tiny:
+		return SectionTiny
+	case c.CI:
+		return SectionCI
+	}
+	return SectionReal
+}
 
 // archNotes says what each architecture exercises in the worker.
 var archNotes = map[string]string{
@@ -26,21 +60,28 @@ var archNotes = map[string]string{
 	"mistral": "MistralForCausalLM: sliding-window attention.",
 }
 
-// RenderSection renders one sub-section (real or tiny models) of a run.
-func RenderSection(r Run, tiny bool) string {
-	cells := filterCells(r.Cells, tiny)
+// RenderSection renders one sub-section of a run.
+func RenderSection(r Run, sec Section) string {
+	cells := filterCells(r.Cells, sec)
 	var b strings.Builder
 	if len(cells) == 0 {
-		if tiny {
-			b.WriteString("_No tiny-model run recorded yet: `go test . -run TestMatrix -update`._\n")
-		} else {
+		switch sec {
+		case SectionReal:
 			b.WriteString("_Waiting for the real models: run `go test . -run TestMatrix -models=seed -pools=POOL:BACKEND,... -update` on the homelab._\n")
+		default:
+			b.WriteString("_No CI run recorded yet: `go test . -run TestMatrix -update`._\n")
 		}
 		return b.String()
 	}
-	if tiny {
+	switch sec {
+	case SectionTiny:
 		b.WriteString("These are **tiny random-weight models** (real architectures and tokenizers, a few MB, generated at test time):\n")
 		b.WriteString("they prove the pipeline and the worker's architectures, not the quality of any real model.\n\n")
+	case SectionCI:
+		b.WriteString("**stories260K** is a real trained Llama model (Karpathy's llama2.c TinyStories model, 260K parameters, MIT;\n")
+		b.WriteString("`testdata/realmodel/stories260K`), run in every CI matrix run from the embedded mirror in both formats: the\n")
+		b.WriteString("HF safetensors folder (`stories260k`) and the GGUF file llama.cpp's CI uses (`stories260k-gguf`). Its cells\n")
+		b.WriteString("pass only when the greedy text equals llama2.c's published output exactly, not merely when two runs agree.\n\n")
 	}
 	cols := columns(cells)
 	models := modelOrder(cells)
@@ -70,12 +111,13 @@ func RenderSection(r Run, tiny bool) string {
 			if !ok || c.Status != Pass {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, c.FirstTokenMs, c.PrefillMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, firstTokenText(c), c.PrefillMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
 		}
 	}
 	b.WriteString("\nload = spawn to ready (the hive's record); first token = request to first token event (first run);\n" +
 		"prefill = the worker's prefill_time_ms; tokens/s = the lower of the client's first-to-last-token rate and\n" +
-		"the worker's tokens / decode time (both of the second run); overhead = cell wall time minus download, load and generation.\n")
+		"the worker's tokens / decode time (both of the second run); overhead = cell wall time minus download, load and generation.\n" +
+		bufferedNote)
 	b.WriteString("\n**Architectures:**\n\n")
 	for _, a := range archOrder(cells) {
 		note := archNotes[a]
@@ -84,30 +126,43 @@ func RenderSection(r Run, tiny bool) string {
 		}
 		fmt.Fprintf(&b, "- `%s` — %s\n", a, note)
 	}
+	if sec == SectionCI {
+		writeStory(&b, cells)
+	}
 	fmt.Fprintf(&b, "\nRun on %s with:\n\n```\n%s\n```\n", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Command)
 	return b.String()
+}
+
+// writeStory quotes the text the first passing CI cell wrote.
+func writeStory(b *strings.Builder, cells []Cell) {
+	for _, c := range cells {
+		if c.Status != Pass || c.Text == "" {
+			continue
+		}
+		fmt.Fprintf(b, "\n**The story** (%s on %s, greedy, prompt and %d tokens; equal to the published text):\n\n", c.Model, c.Column(), c.Tokens)
+		for _, line := range strings.Split(c.Prompt+c.Text, "\n") {
+			fmt.Fprintf(b, "> %s\n", line)
+		}
+		return
+	}
 }
 
 // Render renders the whole marked section for a run; the sub-section the run
 // does not cover is taken from prev (the current MODEL_SUPPORT.md), so a tiny
 // CI run never erases real-model results and the reverse.
 func Render(r Run, prev []byte) string {
-	realPart, tinyPart := RenderSection(r, false), RenderSection(r, true)
-	if len(filterCells(r.Cells, false)) == 0 {
-		if old, ok := between(prev, beginReal, endReal); ok {
-			realPart = old
-		}
-	}
-	if len(filterCells(r.Cells, true)) == 0 {
-		if old, ok := between(prev, beginTiny, endTiny); ok {
-			tinyPart = old
-		}
-	}
 	var b strings.Builder
 	b.WriteString(BeginMatrix + "\n")
-	b.WriteString("Legend: ✅ passed · ❌ failed (reason) · ⏭ skipped (reason)\n\n")
-	b.WriteString("### Real models\n\n" + beginReal + "\n" + realPart + endReal + "\n\n")
-	b.WriteString("### Tiny random-weight models (CI)\n\n" + beginTiny + "\n" + tinyPart + endTiny + "\n")
+	b.WriteString("Legend: ✅ passed · ❌ failed (reason) · ⏭ skipped (reason)\n")
+	for _, sec := range sections {
+		part := RenderSection(r, sec.s)
+		if len(filterCells(r.Cells, sec.s)) == 0 {
+			if old, ok := between(prev, sec.begin, sec.end); ok {
+				part = old
+			}
+		}
+		b.WriteString("\n### " + sec.heading + "\n\n" + sec.begin + "\n" + part + sec.end + "\n")
+	}
 	b.WriteString(EndMatrix)
 	return b.String()
 }
@@ -158,10 +213,10 @@ func escape(s string) string {
 	return s
 }
 
-func filterCells(cells []Cell, tiny bool) []Cell {
+func filterCells(cells []Cell, sec Section) []Cell {
 	var out []Cell
 	for _, c := range cells {
-		if c.Tiny == tiny {
+		if c.Section() == sec {
 			out = append(out, c)
 		}
 	}

@@ -28,13 +28,14 @@ func sampleRun(tiny bool) matrix.Run {
 }
 
 func TestRenderSection(t *testing.T) {
-	out := matrix.RenderSection(sampleRun(true), true)
+	out := matrix.RenderSection(sampleRun(true), matrix.SectionTiny)
 	assert.Contains(t, out, "tiny random-weight models")
 	assert.Contains(t, out, "| tiny-llama | org/tiny-llama | llama | ✅ | ❌ (spawn: WORKER_STARTUP_FAILED \\| boom) | ⏭ (no GPU) |")
 	assert.Contains(t, out, "| tiny-llama | localhost/cpu | 3.0 MiB | 120 | 9 | 30 | 250.0 | 16 | 900 | 40 |")
 	assert.Contains(t, out, "go test . -run TestMatrix -update")
 	assert.Contains(t, out, "2026-11-27 10:00 UTC")
-	assert.NotContains(t, matrix.RenderSection(sampleRun(true), false), "tiny-llama", "a tiny model never stands in the real-model table")
+	assert.NotContains(t, matrix.RenderSection(sampleRun(true), matrix.SectionReal), "tiny-llama", "a tiny model never stands in the real-model table")
+	assert.NotContains(t, matrix.RenderSection(sampleRun(true), matrix.SectionCI), "tiny-llama")
 }
 
 func TestUpdateDocumentKeepsTheOtherSection(t *testing.T) {
@@ -53,6 +54,40 @@ func TestUpdateDocumentKeepsTheOtherSection(t *testing.T) {
 	again, err := matrix.UpdateDocument(both, sampleRun(true))
 	require.NoError(t, err)
 	assert.Equal(t, string(both), string(again), "updating is idempotent")
+}
+
+func storiesRun() matrix.Run {
+	return matrix.Run{
+		Date:    time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		Command: "go test . -run TestMatrix",
+		Cells: []matrix.Cell{
+			{Pool: "localhost", Backend: "cpu", Model: "stories260k", Repo: "rbee-testing/stories260K", Architecture: "llama", CI: true,
+				Status: matrix.Fail, Reason: `execute: not the published text: differs at byte 24`},
+			{Pool: "harness", Backend: "cpu", Model: "stories260k", Repo: "rbee-testing/stories260K", Architecture: "llama", CI: true,
+				Status: matrix.Pass, Tokens: 3, Prompt: "Once upon", Text: " a time,\nLily"},
+		},
+	}
+}
+
+func TestRenderCISection(t *testing.T) {
+	out := matrix.Render(storiesRun(), nil)
+	real, ci, tiny := strings.Index(out, "### Real models"), strings.Index(out, "### Real trained model, CI"), strings.Index(out, "### Tiny random-weight models (CI)")
+	require.True(t, real >= 0 && ci > real && tiny > ci, "headings in order: real, CI, tiny:\n%s", out)
+	part := out[ci:tiny]
+	assert.Contains(t, part, "| stories260k | rbee-testing/stories260K | llama | ❌ (execute: not the published text: differs at byte 24) | ✅ |")
+	assert.Contains(t, part, "equals llama2.c's published output exactly")
+	assert.Contains(t, part, "in both formats")
+	assert.Contains(t, part, "> Once upon a time,\n> Lily\n", "the story, quoted line by line")
+	assert.Contains(t, out[tiny:], "No CI run recorded yet")
+
+	// a tiny run keeps the CI section, and the reverse
+	doc := []byte("# Model support\n\n" + matrix.BeginMatrix + "\n" + matrix.EndMatrix + "\n")
+	withCI, err := matrix.UpdateDocument(doc, storiesRun())
+	require.NoError(t, err)
+	both, err := matrix.UpdateDocument(withCI, sampleRun(true))
+	require.NoError(t, err)
+	assert.Contains(t, string(both), "> Once upon a time,")
+	assert.Contains(t, string(both), "| tiny-llama | org/tiny-llama | llama | ✅")
 }
 
 func TestUpdateDocumentWithoutMarkers(t *testing.T) {

@@ -23,13 +23,17 @@ const (
 
 // Cell is one model × pool/backend run and its metrics.
 type Cell struct {
-	Pool         string  `json:"pool"`
-	Backend      string  `json:"backend"`
-	Model        string  `json:"model"`
-	Repo         string  `json:"repo"`
-	Architecture string  `json:"architecture"`
-	Tiny         bool    `json:"tiny"`
-	Status       Status  `json:"status"`
+	Pool         string `json:"pool"`
+	Backend      string `json:"backend"`
+	Model        string `json:"model"`
+	Repo         string `json:"repo"`
+	Architecture string `json:"architecture"`
+	Tiny         bool   `json:"tiny"`
+	CI           bool   `json:"ci,omitempty"` // the real trained model of CI runs (stories260K)
+	Status       Status `json:"status"`
+	// Downloaded: the model's files were on the pool, verified, when the
+	// cell went past its download step (a sign-off counts it per pool).
+	Downloaded   bool    `json:"downloaded"`
 	Reason       string  `json:"reason,omitempty"`
 	ModelBytes   int64   `json:"model_bytes"`
 	SpawnReadyMs int64   `json:"spawn_to_ready_ms"`
@@ -39,6 +43,7 @@ type Cell struct {
 	// prompt's forward pass; decode_tokens_per_s leaves it out).
 	PrefillMs int64  `json:"prefill_ms"`
 	Tokens    int    `json:"tokens"`
+	Prompt    string `json:"prompt,omitempty"` // the request's prompt (Text continues it)
 	Text      string `json:"text,omitempty"`
 	WallMs    int64  `json:"wall_ms"`
 	// OverheadMs is the wall time not spent loading the model or generating:
@@ -48,6 +53,12 @@ type Cell struct {
 	DownloadMs int64 `json:"download_ms"`
 	// StepsMs is the wall time of each cell step, in the order run.
 	StepsMs []StepTime `json:"steps_ms,omitempty"`
+	// Buffered: the worker sent the whole stream at once (the seed-era
+	// Rust worker), so FirstTokenMs is not reported.
+	Buffered bool `json:"buffered,omitempty"`
+	// LogTail is the worker's log tail of a failed spawn (also written to
+	// results/worker-logs/).
+	LogTail []string `json:"log_tail,omitempty"`
 }
 
 // StepTime is the wall time of one cell step.
@@ -65,7 +76,16 @@ type Run struct {
 	Command string    `json:"command"`
 	Pools   []string  `json:"pools"`
 	WallMs  int64     `json:"wall_ms"`
+	Hives   []Hive    `json:"hives,omitempty"`
 	Cells   []Cell    `json:"cells"`
+}
+
+// Hive is what a pool's rbee-hive said of itself at the start of the run.
+type Hive struct {
+	Pool     string   `json:"pool"`
+	Version  string   `json:"version,omitempty"`
+	Backends []string `json:"backends,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // WriteJSON writes the run as indented JSON, creating the directory.

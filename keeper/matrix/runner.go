@@ -25,6 +25,7 @@ type Config struct {
 	WorkDir     string        // the run's scratch directory (pool dirs, the mirror); must exist
 	Bins        *harness.Bins // built binaries; nil = built on first need
 	Log         *slog.Logger  // progress; nil = silent
+	TestBed     TestBed       // for the pools the run starts itself
 }
 
 // DefaultCellTimeout is used when Config.CellTimeout is 0.
@@ -63,12 +64,12 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, Models: models}
-	tiny, nReal := countTiny(models)
+	tiny, nReal := countEmbedded(models)
 	switch {
 	case cfg.Hub != "":
 		r.HubURL = strings.TrimRight(cfg.Hub, "/")
 	case nReal == 0:
-		cfg.Log.Info("matrix: generating the tiny models for the embedded hub mirror")
+		cfg.Log.Info("matrix: writing the tiny and stories models for the embedded hub mirror")
 		if r.Embedded, err = embeddedHub(cfg.WorkDir); err != nil {
 			return nil, err
 		}
@@ -76,7 +77,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	case tiny == 0:
 		r.HubURL = RealHub
 	default:
-		return nil, errors.New("-models mixes tiny and real models: pass -hub=URL of one mirror serving both (the tiny ones are served by an embedded mirror only when all models are tiny)")
+		return nil, errors.New("-models mixes tiny (or stories) and real models: pass -hub=URL of one mirror serving both (the embedded mirror serves the tiny and stories models only when no other model is asked for)")
 	}
 	if err := CheckHub(ctx, r.HubURL, models[0].Repo); err != nil {
 		r.Close()
@@ -88,7 +89,7 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 		err  error
 	}
 	env := poolEnv{
-		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0,
+		workDir: cfg.WorkDir, hub: r.HubURL, passHub: cfg.Hub != "" || nReal == 0, tiny: nReal == 0, testbed: cfg.TestBed,
 		bins: func() (*harness.Bins, error) {
 			if cfg.Bins != nil {
 				return cfg.Bins, nil
@@ -122,15 +123,17 @@ func Setup(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-func countTiny(ms []Model) (tiny, nReal int) {
+// countEmbedded counts the models the embedded mirror serves (tiny and CI
+// models) and the others.
+func countEmbedded(ms []Model) (embedded, nReal int) {
 	for _, m := range ms {
-		if m.Tiny {
-			tiny++
+		if m.Tiny || m.CI {
+			embedded++
 		} else {
 			nReal++
 		}
 	}
-	return tiny, nReal
+	return embedded, nReal
 }
 
 // CellTimeout is the per-cell deadline of the run.
@@ -158,7 +161,7 @@ func (r *Runner) Close() error {
 // time. onCell (may be nil) sees every cell as it finishes.
 func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 	start := time.Now()
-	run := Run{Date: start.UTC(), Pools: r.cfg.Pools}
+	run := Run{Date: start.UTC(), Pools: r.cfg.Pools, Hives: r.hives(ctx)}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, p := range r.Pools {
@@ -181,6 +184,27 @@ func (r *Runner) Run(ctx context.Context, onCell func(Cell)) Run {
 	run.WallMs = time.Since(start).Milliseconds()
 	r.Sort(&run)
 	return run
+}
+
+// hives asks every pool's rbee-hive for its version and backends, so a
+// run's results say what they were measured with.
+func (r *Runner) hives(ctx context.Context) []Hive {
+	out := make([]Hive, len(r.Pools))
+	var wg sync.WaitGroup
+	for i, p := range r.Pools {
+		wg.Go(func() {
+			k, host := p.Keeper()
+			out[i] = Hive{Pool: p.Name}
+			st, err := k.Status(ctx, host)
+			if err != nil {
+				out[i].Error = err.Error()
+				return
+			}
+			out[i].Version, out[i].Backends = st.Version, st.Backends
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // Sort orders a run's cells as the flags listed pools, backends and models
@@ -253,6 +277,9 @@ const (
 // section only).
 func WriteResults(dir string, run Run) error {
 	if err := run.WriteJSON(filepath.Join(dir, ResultsJSON)); err != nil {
+		return err
+	}
+	if err := writeLogTails(dir, run); err != nil {
 		return err
 	}
 	doc := "# Model support — results of one matrix run\n\n" + Render(run, nil) + "\n"

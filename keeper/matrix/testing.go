@@ -47,7 +47,7 @@ func RunT(t *testing.T, f testflags.Matrix) {
 		}
 	})
 	start := time.Now()
-	run := Run{Date: start.UTC(), Pools: f.Pools, Command: r.CommandLine(f.Update)}
+	run := Run{Date: start.UTC(), Pools: f.Pools, Command: r.CommandLine(f.Update), Hives: r.hives(ctx)}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	// t.Run from one goroutine per pool rather than t.Parallel: -parallel

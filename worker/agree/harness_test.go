@@ -82,11 +82,14 @@ func walk(t *testing.T, m *engine.Model, prompt []int, judge []llamacpp.Step) ro
 }
 
 // checkRow fails on any difference where llama.cpp's top two logits are
-// tie or more apart, printing each difference with its margin.
+// tie or more apart, printing each difference with its margin, and when the
+// engines' gaps between those two logits differ by tie or more at any step
+// (a numeric check that holds even where the tokens agree).
 func checkRow(t *testing.T, r row, tie float32) {
 	t.Helper()
 	t.Log(r)
 	assert.GreaterOrEqual(t, r.Compared, 32)
+	assert.Less(t, r.MaxMargin, float64(tie), "%s %s: the engines' top-2 gaps differ by more than %g", r.Model, r.Type, tie)
 	for _, d := range r.Diffs {
 		t.Log("  ", d)
 		assert.Less(t, d.Margin, tie, "%s %s: the engines disagree at a step that is no near-tie (margin < %g): %s", r.Model, r.Type, tie, d)

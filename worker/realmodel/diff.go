@@ -5,8 +5,9 @@ import (
 	"unicode/utf8"
 )
 
-// diffContext is how many bytes of text a difference report shows around it.
-const diffContext = 24
+// diffContext is how many bytes of text a difference report shows around
+// it: short, so the report fits a table cell with the place first.
+const diffContext = 12
 
 // Diff says where got first differs from the reference text want, with a
 // little text around it; "" when they are equal.
@@ -24,11 +25,11 @@ func Diff(got, want string) string {
 	}
 	switch {
 	case i == len(got):
-		return fmt.Sprintf("text ends at byte %d of the %d-byte reference (after %q; missing %q)", i, len(want), tail(got, i), head(want, i))
+		return fmt.Sprintf("ends at byte %d of %d: missing %q (after %q)", i, len(want), head(want, i), tail(got, i))
 	case i == len(want):
-		return fmt.Sprintf("text goes on after the %d-byte reference: extra %q", len(want), head(got, i))
+		return fmt.Sprintf("goes on after the %d-byte reference: extra %q", len(want), head(got, i))
 	}
-	return fmt.Sprintf("text differs from the reference at byte %d (after %q): got %q, want %q", i, tail(got, i), head(got, i), head(want, i))
+	return fmt.Sprintf("differs at byte %d: got %q, want %q (after %q)", i, head(got, i), head(want, i), tail(got, i))
 }
 
 // tail is up to diffContext bytes of s before i; head up to diffContext from i.

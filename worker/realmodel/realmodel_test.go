@@ -51,10 +51,10 @@ func TestDiff(t *testing.T) {
 		name, got, want, says string
 	}{
 		{"equal", "abc", "abc", ""},
-		{"differs", "Once upon a tame", "Once upon a time", `at byte 13 (after "Once upon a t"): got "ame", want "ime"`},
-		{"short", "Once", "Once upon", `text ends at byte 4 of the 9-byte reference (after "Once"; missing " upon")`},
+		{"differs", "Once upon a tame", "Once upon a time", `differs at byte 13: got "ame", want "ime" (after "nce upon a t")`},
+		{"short", "Once", "Once upon", `ends at byte 4 of 9: missing " upon" (after "Once")`},
 		{"long", "Once upon", "Once", `extra " upon"`},
-		{"multibyte", "café", "cafe", `at byte 3 (after "caf"): got "é", want "e"`},
+		{"multibyte", "café", "cafe", `differs at byte 3: got "é", want "e" (after "caf")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,5 +63,12 @@ func endOfGeneration(f *gguf.File, v tokenizer.GGUFVocab) []int {
 			ids = append(ids, id)
 		}
 	}
+	// In a SentencePiece vocabulary <s> only ever starts a sequence: a model
+	// that emits it has begun a new document, so this one is over. llama2.c's
+	// run.c stops there (its stories end on BOS, and its GGUF files name only
+	// </s> as EOS); llama.cpp would go on into the next story.
+	if v.Model == tokenizer.GGUFModelLlama && v.BOS >= 0 && v.BOS != v.EOS {
+		ids = append(ids, v.BOS)
+	}
 	return ids
 }

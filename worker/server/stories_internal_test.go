@@ -14,13 +14,29 @@ import (
 )
 
 // TestStories260KFromBOS runs the generation loop of /execute on the real
-// stories260K folder, loaded by Load, from BOS alone: the protocol needs a
-// non-empty prompt, and an empty text encodes to just BOS, which is how
-// llama2.c's published runs start.
+// stories260K model in both formats, loaded by Load, from BOS alone: the
+// protocol needs a non-empty prompt, and an empty text encodes to just BOS,
+// which is how llama2.c's published runs start.
 func TestStories260KFromBOS(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "stories260K")
-	require.NoError(t, realmodel.WriteHF(dir))
-	b, err := Load(dir, LoadOptions{})
+	for _, format := range []struct {
+		name  string
+		model func(dir string) (string, error)
+	}{
+		{"hf folder", func(dir string) (string, error) { return dir, realmodel.WriteHF(dir) }},
+		{"gguf file", func(dir string) (string, error) {
+			return filepath.Join(dir, realmodel.GGUFFile), realmodel.WriteGGUF(dir)
+		}},
+	} {
+		t.Run(format.name, func(t *testing.T) {
+			path, err := format.model(filepath.Join(t.TempDir(), "stories260K"))
+			require.NoError(t, err)
+			storiesFromBOS(t, path)
+		})
+	}
+}
+
+func storiesFromBOS(t *testing.T, path string) {
+	b, err := Load(path, LoadOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, b.Close()) })
 	bos := b.Tokenizer.Encode("", true)

@@ -18,22 +18,33 @@ import (
 const progressInterval = 2 * time.Second
 
 func (a *app) modelsDownload(args []string) int {
-	c := command{name: "models download", args: "ID [--revision REV] [--json]",
+	c := command{name: "models download", args: "ID [--revision REV] [--connections N] [--json]",
 		summary: "Download a registered model's files from the Hugging Face Hub into models/ID/.\n\n" +
 			"The hub is HF_ENDPOINT (default https://huggingface.co); the token is HF_TOKEN, else the\n" +
 			"token file $HF_HOME/token. Files resume from <file>.incomplete, are verified (size, sha256)\n" +
 			"and only then is the catalog marked downloaded. Running it again is a fast no-op.\n" +
 			"Failed transfers are retried with backoff (6 tries); one that delivers no byte for\n" +
-			"HF_HUB_DOWNLOAD_TIMEOUT seconds (default 30) counts as stalled and is retried.",
+			"HF_HUB_DOWNLOAD_TIMEOUT seconds (default 30) counts as stalled and is retried. A rate limit\n" +
+			"(HTTP 429) is waited for as the hub announces, up to 10 minutes in total (the budget:\n" +
+			"RBEE_HUB_RATE_LIMIT_BUDGET, e.g. 30m). Big LFS files are fetched as --connections\n" +
+			"parallel range requests into one file, resumable per part.\n" +
+			"Without --include patterns in the catalog entry, a repo with model.safetensors.index.json\n" +
+			"gets exactly its shards (never consolidated*.safetensors, params.json or original/).",
 		example: "rbee-hive models download qwen-0.5b\nHF_ENDPOINT=http://mirror.lan:8088 rbee-hive models download tinyllama --json"}
 	fs := a.flags(c)
 	rev := fs.String("revision", "", "repo revision to fetch (default: the catalog entry's, else main)")
+	conns := fs.Int("connections", hfhub.DefaultConnections,
+		fmt.Sprintf("parallel range requests per LFS file of %s or more (1 = one stream per file)", hfhub.HumanBytes(hfhub.DefaultRangeMin)))
 	if ok, code := a.parse(fs, c, args, 1); !ok {
 		return code
 	}
+	if *conns < 1 || *conns > 64 {
+		return a.usageError(fmt.Sprintf("models download: --connections must be 1 to 64, got %d", *conns),
+			fmt.Sprintf("use 1 for one stream per file, or the default %d", hfhub.DefaultConnections))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	client := hfhub.New(hfhub.ConfigFromEnv(a.getenv), hfhub.WithProgress(a.progress()))
+	client := hfhub.New(hfhub.ConfigFromEnv(a.getenv), hfhub.WithProgress(a.progress()), hfhub.WithConnections(*conns, 0))
 	res, err := a.hive().Download(ctx, fs.Arg(0), hive.DownloadOptions{Revision: *rev, Client: client})
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {

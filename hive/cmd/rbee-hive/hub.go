@@ -14,15 +14,19 @@ import (
 )
 
 func (a *app) hubServe(args []string) int {
-	c := command{name: "hub serve", args: "DIR [--addr HOST:PORT] [--token TOKEN]",
+	c := command{name: "hub serve", args: "DIR [--addr HOST:PORT] [--token TOKEN] [real-Hub behaviours]",
 		summary: "Serve DIR/<org>/<name>/<files> as a Hugging Face Hub compatible mirror (revision, tree and\n" +
 			"resolve endpoints, Range, ETag). Point HF_ENDPOINT of every pool at it so models cross the\n" +
-			"internet once. Listens on loopback unless --addr says otherwise (e.g. 0.0.0.0:8088 for a LAN).",
+			"internet once. Listens on loopback unless --addr says otherwise (e.g. 0.0.0.0:8088 for a LAN).\n" +
+			"The other flags make it behave like huggingface.co does, to rehearse a real download:\n" +
+			"a CDN for LFS files on another address, gated and renamed repos, relative redirects, 429s.",
 		example: "rbee-hive hub serve /srv/hf-mirror --addr 0.0.0.0:8088 --token s3cret\n" +
 			"HF_ENDPOINT=http://mirror.lan:8088 HF_TOKEN=s3cret rbee-hive models download qwen-0.5b"}
 	fs := a.flags(c)
 	addr := fs.String("addr", hubmirror.DefaultAddr, "listen address HOST:PORT")
 	token := fs.String("token", "", "require 'Authorization: Bearer TOKEN' (clients set HF_TOKEN)")
+	var hub hubFlags
+	hub.add(fs)
 	if ok, code := a.parse(fs, c, args, 1); !ok {
 		return code
 	}
@@ -32,6 +36,9 @@ func (a *app) hubServe(args []string) int {
 			hint: "give a folder laid out as DIR/<org>/<name>/<files>"})
 	}
 	m := hubmirror.New(dir, hubmirror.WithToken(*token))
+	if err := hub.apply(m); err != nil {
+		return a.usageError("hub serve: "+err.Error(), "run 'rbee-hive hub serve --help'")
+	}
 	// Hash everything before listening, so the first client does not wait.
 	fmt.Fprintf(a.stderr, "hashing the files under %s (once; cached while serving)...\n", dir)
 	start := time.Now()
@@ -44,6 +51,13 @@ func (a *app) hubServe(args []string) int {
 		return a.fail(&hintError{msg: err.Error(), hint: "choose another --addr HOST:PORT"})
 	}
 	defer srv.Close()
+	if hub.cdn != "" {
+		cdnURL, err := srv.StartCDN(hub.cdn, 0)
+		if err != nil {
+			return a.fail(&hintError{msg: err.Error(), hint: "choose another --cdn HOST:PORT"})
+		}
+		fmt.Fprintf(a.stderr, "LFS files redirect to the CDN on %s\n", cdnURL)
+	}
 	url := srv.URL
 	if host, port, err := net.SplitHostPort(srv.Addr().String()); err == nil && net.ParseIP(host).IsUnspecified() {
 		url = "http://<this host's address>:" + port

@@ -22,7 +22,7 @@ func (a *app) modelsRegister(args []string) int {
 	fs.StringVar(&req.Architecture, "architecture", "", "model architecture, e.g. llama, qwen, phi, mistral (required)")
 	fs.StringVar(&backends, "backends", "cpu,metal,cuda", "backends the model may run on")
 	fs.StringVar(&req.Revision, "revision", "main", "repo revision (branch, tag or commit)")
-	fs.StringArrayVar(&req.Include, "include", nil, "file glob to download (repeatable; default *.safetensors, *.json, tokenizer.model)")
+	fs.StringArrayVar(&req.Include, "include", nil, "file glob to download (repeatable; default *.safetensors, *.json, tokenizer.model); for a GGUF repo, one that matches exactly one .gguf file, e.g. '*Q4_K_M.gguf'")
 	if ok, code := a.parse(fs, c, args, 1); !ok {
 		return code
 	}

@@ -39,10 +39,13 @@ func (a *app) workerSpawn(args []string) int {
 	c := command{name: "worker spawn", args: "BACKEND --model ID [--gpu N] [--port P] [--wait DUR] [--json]",
 		summary: "Start a worker for a downloaded model on a backend (cpu, metal, cuda) and wait until it is ready.\n" +
 			"The worker id is worker-<backend>-<gpu>; its port is 8000+gpu (or --port), else the next free one.\n" +
-			"Binary: $RBEE_WORKER_BIN_<BACKEND>, $RBEE_WORKER_BIN, else llm-worker-rbee on PATH.\n" +
-			"Arguments: the template\n  " + strings.Join(workers.DefaultArgs(), " ") + "\n" +
-			"unless $RBEE_WORKER_ARGS_<BACKEND>, $RBEE_WORKER_ARGS or <home>/" + workers.ArgsFile + "\n" +
-			"(args = [...], [backends.<backend>] args = [...]) gives another one.\n" +
+			"Each backend has a worker profile in <home>/" + workers.ArgsFile + " ([backends.<backend>] profile, bin,\n" +
+			"args, env, memory_factor); presets: go (this module's worker, the default for cpu:\n  " +
+			strings.Join(workers.DefaultArgs(), " ") + ")\n" +
+			"and rust-seed (the seed-era Rust worker, the default for metal and cuda: llm-worker-rbee-cuda\n  " +
+			strings.Join(workers.RustArgs(workers.BackendCUDA), " ") + ").\n" +
+			"$RBEE_WORKER_BIN_<BACKEND>, $RBEE_WORKER_BIN and $RBEE_WORKER_ARGS_<BACKEND> override it;\n" +
+			"`rbee-hive status` shows each backend's profile and where its values came from.\n" +
 			"Spawning a worker that is already running with the same model changes nothing and succeeds.",
 		example: "rbee-hive worker spawn cpu --model tiny-llama\nrbee-hive worker spawn cuda --model qwen-0.5b --gpu 1 --wait 5m --json"}
 	fs := a.flags(c)

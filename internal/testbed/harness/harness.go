@@ -22,6 +22,9 @@ const (
 	Keeper    = "rbee-keeper"
 	Worker    = "llm-worker-rbee"
 	TinyModel = "rbee-tinymodel"
+	// RustSeed is the stand-in for the seed-era Rust worker; it is also
+	// installed under the Rust binaries' names in RustSeedDir.
+	RustSeed = "rust-seed-worker"
 )
 
 // Commands are the main packages built, by binary name. Those not present in
@@ -32,6 +35,7 @@ func Commands() map[string]string {
 		Keeper:    "./keeper/cmd/rbee-keeper",
 		Worker:    "./worker/cmd/llm-worker-rbee",
 		TinyModel: "./worker/cmd/rbee-tinymodel",
+		RustSeed:  "./internal/testbed/rustworker/cmd/rust-seed-worker",
 	}
 }
 
@@ -44,6 +48,11 @@ type Bins struct {
 
 // Path is the absolute path of a built binary.
 func (b *Bins) Path(name string) string { return filepath.Join(b.Dir, name) }
+
+// RustSeedDir holds the stand-in under the three Rust binary names
+// (llm-worker-rbee, -cuda, -metal). It is a directory of its own so its
+// llm-worker-rbee never shadows the Go worker's on PATH.
+func (b *Bins) RustSeedDir() string { return filepath.Join(b.Dir, "rust-seed") }
 
 // Has reports whether name was built.
 func (b *Bins) Has(name string) bool { return b.Built[name] }
@@ -94,6 +103,11 @@ func build() (*Bins, error) {
 	cmd.Dir, cmd.Stderr = root, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("harness: go %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if b.Built[RustSeed] {
+		if err := installRustSeed(b); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -148,4 +162,20 @@ func sweepStale() {
 			_ = os.RemoveAll(m)
 		}
 	}
+}
+
+// rustSeedNames are the seed-era Rust worker's binaries.
+var rustSeedNames = []string{"llm-worker-rbee", "llm-worker-rbee-cuda", "llm-worker-rbee-metal"}
+
+// installRustSeed links the stand-in under the Rust binaries' names.
+func installRustSeed(b *Bins) error {
+	if err := os.MkdirAll(b.RustSeedDir(), 0o755); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	for _, n := range rustSeedNames {
+		if err := os.Link(b.Path(RustSeed), filepath.Join(b.RustSeedDir(), n)); err != nil {
+			return fmt.Errorf("harness: installing the Rust worker stand-in as %s: %w", n, err)
+		}
+	}
+	return nil
 }

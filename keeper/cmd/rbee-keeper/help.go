@@ -137,7 +137,7 @@ func allCommands() []command {
 	for _, s := range []string{"pull", "status", "build"} {
 		cs = append(cs, gitSpec(s))
 	}
-	return append(cs, specPreflight(), specInfer())
+	return append(cs, specPreflight(), specInfer(), specSignoffPlan(), specSignoffReport())
 }
 
 func firstSentence(s string) string {

@@ -50,6 +50,15 @@ func (a *app) dispatch(args []string) int {
 		return a.groupHelp(append([]string{"pool"}, args[1:]...))
 	case "infer":
 		return a.infer(args[1:])
+	case "signoff":
+		_, sub, rest := cli.Split(args)
+		switch sub {
+		case "plan":
+			return a.signoffPlan(rest)
+		case "report":
+			return a.signoffReport(rest)
+		}
+		return a.groupHelp(args)
 	case "help":
 		if len(args) == 1 {
 			a.topHelp(a.stdout)

@@ -1,0 +1,3 @@
+package rustworker_test
+
+import _ "github.com/rbee-go/rbee/testflags"
