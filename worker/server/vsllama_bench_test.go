@@ -50,7 +50,8 @@ func BenchmarkWorkerVsLlamaCpp(b *testing.B) {
 			rows = append(rows, vsType(b, tl, bf))
 		}
 	}
-	b.Log("\n" + vsTable(rows))
+	// stdout, not b.Log: the testing package cuts long benchmark logs
+	fmt.Println(vsTable(rows))
 }
 
 func vsType(b *testing.B, tl *tiler, bf benchFile) vsFigures {
