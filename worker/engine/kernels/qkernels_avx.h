@@ -90,10 +90,36 @@ INLINE QTARGET int32_t QF(kmins)(const uint32_t u[4], const uint8_t *x) {
 	return _mm_cvtsi128_si32(p);
 }
 
+// k45unpack: the 64 values of chunk j of a Q4_K/Q5_K block, as bytes:
+// lo = sub-block 2j (low nibbles), hi = sub-block 2j+1, plus the 5th bit
+// (bits 2j, 2j+1 of qh) for Q5_K.
+INLINE QTARGET void QF(k45unpack)(const uint8_t *qs, __m256i hb, int j, const int five, __m256i *lo, __m256i *hi) {
+	const __m256i m4 = _mm256_set1_epi8(0xf);
+	__m256i bits = _mm256_loadu_si256((const __m256i *)qs);
+	*lo = _mm256_and_si256(bits, m4);
+	*hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+	if (five) {
+		const __m256i one = _mm256_set1_epi8(1);
+		*lo = _mm256_or_si256(*lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+		*hi = _mm256_or_si256(*hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+	}
+}
+
+// q6unpack: the 128 values of one half of a Q6_K block as bytes 0..63
+// (ql nibble | 2 qh bits << 4), in four runs of 32.
+INLINE QTARGET void QF(q6unpack)(const uint8_t *ql, const uint8_t *qh, __m256i q[4]) {
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+	__m256i l1 = _mm256_loadu_si256((const __m256i *)ql), l2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+	__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+	q[0] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+	q[1] = _mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+	q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+	q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+}
+
 // q4_K (five 0) and q5_K (five 1): per 64 values, low then high nibbles
 // (plus the 5th bit from qh), each 32 under one 6-bit scale.
 INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, const int five) {
-	const __m256i m4 = _mm256_set1_epi8(0xf);
 	__m256 acc = _mm256_setzero_ps();
 	float mins = 0;
 	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
@@ -106,13 +132,8 @@ INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, con
 		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
 		__m256i sumi = _mm256_setzero_si256();
 		for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
-			__m256i bits = _mm256_loadu_si256((const __m256i *)qs);
-			__m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-			if (five) {
-				const __m256i one = _mm256_set1_epi8(1);
-				lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
-				hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
-			}
+			__m256i lo, hi;
+			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
 			__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
 			__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
 			pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]), pl);
@@ -130,21 +151,15 @@ static QTARGET float QF(dot_q5_K)(int nb, const uint8_t *w, const uint8_t *x) { 
 // q6_K: 6-bit values 0..63 (ql nibble | 2 qh bits << 4); the -32 offset
 // is subtracted as 32·q8 (maddubs of 32 and q8), per 16 values one scale.
 static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
-	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+	const __m256i m32 = _mm256_set1_epi8(32);
 	__m256 acc = _mm256_setzero_ps();
 	for (int b = 0; b < nb; b++, w += 210, x += 292) {
 		const uint8_t *ql = w, *qh = w + 128, *q8 = x + 4;
 		const int8_t *sc = (const int8_t *)w + 192;
 		__m256i sumi = _mm256_setzero_si256();
 		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
-			__m256i l1 = _mm256_loadu_si256((const __m256i *)ql), l2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-			__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-			__m256i q[4] = {
-				_mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4)),
-			};
+			__m256i q[4];
+			QF(q6unpack)(ql, qh, q);
 			for (int k = 0; k < 4; k++, q8 += 32) {
 				__m256i y = _mm256_loadu_si256((const __m256i *)q8);
 				__m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], y), _mm256_maddubs_epi16(m32, y));
@@ -179,7 +194,6 @@ static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, si
 static QTARGET void QF(dot4_q4_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 1); }
 
 INLINE QTARGET void QF(dot4_k45)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int five) {
-	const __m256i m4 = _mm256_set1_epi8(0xf);
 	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
 	float mins[4] = {0, 0, 0, 0};
 	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
@@ -190,13 +204,8 @@ INLINE QTARGET void QF(dot4_k45)(int nb, const uint8_t *w, const uint8_t *x, siz
 		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
 		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
 		for (int j = 0; j < 4; j++, qs += 32) {
-			__m256i bits = _mm256_loadu_si256((const __m256i *)qs);
-			__m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-			if (five) {
-				const __m256i one = _mm256_set1_epi8(1);
-				lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
-				hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
-			}
+			__m256i lo, hi;
+			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
 			__m256i sl = _mm256_set1_epi16(sc[2 * j]), sh = _mm256_set1_epi16(sc[2 * j + 1]);
 			for (int k = 0; k < 4; k++) {
 				const uint8_t *q8 = x + k * xs + 4 + 64 * j;
@@ -221,21 +230,14 @@ static QTARGET void QF(dot4_q5_K)(int nb, const uint8_t *w, const uint8_t *x, si
 // q6_K × 4 tokens: the -32 offset through the Q8_K block sums,
 // 32·Σ_g sc_g·bsum_g, instead of a second maddubs per 32 values.
 static QTARGET void QF(dot4_q6_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) {
-	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
 	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
 	for (int b = 0; b < nb; b++, w += 210, x += 292) {
 		const uint8_t *ql = w, *qh = w + 128;
 		const int8_t *sc = (const int8_t *)w + 192;
 		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
 		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
-			__m256i l1 = _mm256_loadu_si256((const __m256i *)ql), l2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-			__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-			__m256i q[4] = {
-				_mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4)),
-				_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4)),
-			};
+			__m256i q[4];
+			QF(q6unpack)(ql, qh, q);
 			__m256i s[4];
 			for (int c = 0; c < 4; c++) s[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
 			for (int k = 0; k < 4; k++) {
