@@ -46,8 +46,11 @@ signoff: deps build
 
 bench: bench-worker bench-download bench-workers bench-ssh bench-matrix
 
-# Prefill ops take seconds, decode ops ~0.1 s: separate -benchtime so each sample is long enough.
-bench-worker:
+# The HTTP worker (GGUF mmapped) vs llama.cpp on the same TinyLlama-shaped files (BF16, F16, Q8_0,
+# Q4_K_M), 2 threads each, 5 alternating rounds, medians, STREAM triad roofline: prints the table.
+# Then the engine alone (safetensors mmapped): prefill and decode with the roofline measured alongside.
+bench-worker: deps
+	$(GO) test -run '^$$' -bench 'WorkerVsLlamaCpp' -benchtime 1x -timeout 90m ./worker/server/
 	$(GO) test -run '^$$' -bench 'Prefill' -benchtime 3x -count 5 -timeout 60m ./worker/engine/
 	$(GO) test -run '^$$' -bench 'Decode|Bandwidth' -benchtime 20x -count 5 -timeout 60m ./worker/engine/
 

@@ -26,6 +26,7 @@ type (
 		Type                EventType  `json:"type"`
 		TokensOut           int        `json:"tokens_out"`
 		DecodeTimeMS        int64      `json:"decode_time_ms"`
+		PrefillTimeMS       int64      `json:"prefill_time_ms"`
 		StopReason          StopReason `json:"stop_reason"`
 		StopSequenceMatched string     `json:"stop_sequence_matched,omitempty"`
 	}
@@ -44,6 +45,7 @@ type (
 		Index               *int            `json:"i"`
 		TokensOut           *int            `json:"tokens_out"`
 		DecodeTimeMS        int64           `json:"decode_time_ms"`
+		PrefillTimeMS       int64           `json:"prefill_time_ms"`
 		StopReason          *StopReason     `json:"stop_reason"`
 		StopSequenceMatched string          `json:"stop_sequence_matched"`
 		Code                string          `json:"code"`
@@ -68,7 +70,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case EventToken:
 		return json.Marshal(tokenJSON{e.Type, e.Text, e.Index})
 	case EventEnd:
-		return json.Marshal(endJSON{e.Type, e.TokensOut, e.DecodeTimeMS, e.StopReason, e.StopSequenceMatched})
+		return json.Marshal(endJSON{e.Type, e.TokensOut, e.DecodeTimeMS, e.PrefillTimeMS, e.StopReason, e.StopSequenceMatched})
 	case EventError:
 		return json.Marshal(errorJSON{e.Type, e.Code, e.Message})
 	}
@@ -103,6 +105,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: end event needs \"tokens_out\" and \"stop_reason\"", ErrMalformedEvent)
 		}
 		e.TokensOut, e.DecodeTimeMS, e.StopReason, e.StopSequenceMatched = *a.TokensOut, a.DecodeTimeMS, *a.StopReason, a.StopSequenceMatched
+		e.PrefillTimeMS = a.PrefillTimeMS
 	case EventError:
 		e.Code, e.Message = a.Code, a.Message
 	case "":

@@ -20,8 +20,9 @@ func TestEventJSON(t *testing.T) {
 		{"started", worker.Started("j1", "tiny-llama", "2026-01-02T03:04:05Z"), `{"type":"started","job_id":"j1","model":"tiny-llama","started_at":"2026-01-02T03:04:05Z"}`},
 		{"token", worker.Token("héllo", 3), `{"type":"token","t":"héllo","i":3}`},
 		{"empty token 0", worker.Token("", 0), `{"type":"token","t":"","i":0}`},
-		{"end", worker.End(5, 120, worker.StopMaxTokens, ""), `{"type":"end","tokens_out":5,"decode_time_ms":120,"stop_reason":"MAX_TOKENS"}`},
-		{"end stop", worker.End(2, 7, worker.StopSequence, "\n\n"), `{"type":"end","tokens_out":2,"decode_time_ms":7,"stop_reason":"STOP_SEQUENCE","stop_sequence_matched":"\n\n"}`},
+		{"end", worker.End(5, 120, worker.StopMaxTokens, ""), `{"type":"end","tokens_out":5,"decode_time_ms":120,"prefill_time_ms":0,"stop_reason":"MAX_TOKENS"}`},
+		{"end prefill", worker.End(5, 120, worker.StopEOS, "").WithPrefillMS(33), `{"type":"end","tokens_out":5,"decode_time_ms":120,"prefill_time_ms":33,"stop_reason":"EOS"}`},
+		{"end stop", worker.End(2, 7, worker.StopSequence, "\n\n"), `{"type":"end","tokens_out":2,"decode_time_ms":7,"prefill_time_ms":0,"stop_reason":"STOP_SEQUENCE","stop_sequence_matched":"\n\n"}`},
 		{"error", worker.Error(worker.CodeInternal, "boom"), `{"type":"error","code":"INTERNAL","message":"boom"}`},
 	}
 	for _, tt := range tests {

@@ -19,7 +19,7 @@ func TestEncoderFrames(t *testing.T) {
 	require.NoError(t, enc.Encode(worker.Token("a\nb", 0)))
 	require.NoError(t, enc.Comment("queued\nposition 2"))
 	require.NoError(t, enc.Encode(worker.End(1, 3, worker.StopEOS, "")))
-	assert.Equal(t, "data: {\"type\":\"token\",\"t\":\"a\\nb\",\"i\":0}\n\n: queued position 2\n\ndata: {\"type\":\"end\",\"tokens_out\":1,\"decode_time_ms\":3,\"stop_reason\":\"EOS\"}\n\n", buf.String())
+	assert.Equal(t, "data: {\"type\":\"token\",\"t\":\"a\\nb\",\"i\":0}\n\n: queued position 2\n\ndata: {\"type\":\"end\",\"tokens_out\":1,\"decode_time_ms\":3,\"prefill_time_ms\":0,\"stop_reason\":\"EOS\"}\n\n", buf.String())
 
 	dec := worker.NewDecoder(&buf)
 	ev, err := dec.Next()

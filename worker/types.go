@@ -7,8 +7,9 @@
 // the text that a sampled token completed; tokens whose text is held back
 // (part of a UTF-8 character, or text that may begin a stop string) add to a
 // later event, so token events never split a character and tokens_out counts
-// the token events sent. decode_time_ms is the generation's wall time
-// (prefill and decode, queue wait excluded). A generation that fills the
+// the token events sent. decode_time_ms is the wall time of decoding only
+// (sampling and the forward passes after the prompt's), prefill_time_ms that
+// of the prompt's forward pass (queue wait in neither). A generation that fills the
 // model's context ends with MAX_TOKENS. Queued requests get the 200 header
 // and an SSE comment (": queued: N job(s) ahead") at once, and their started
 // event when they run.
@@ -125,6 +126,7 @@ type Event struct {
 	// end
 	TokensOut           int
 	DecodeTimeMS        int64
+	PrefillTimeMS       int64 // "prefill_time_ms" (an rbee extension)
 	StopReason          StopReason
 	StopSequenceMatched string
 
@@ -146,6 +148,12 @@ func End(tokensOut int, decodeMS int64, reason StopReason, matched string) Event
 	return Event{Type: EventEnd, TokensOut: tokensOut, DecodeTimeMS: decodeMS, StopReason: reason, StopSequenceMatched: matched}
 }
 
+// WithPrefillMS returns the end event e with its prefill time set.
+func (e Event) WithPrefillMS(ms int64) Event {
+	e.PrefillTimeMS = ms
+	return e
+}
+
 // Error builds an error event.
 func Error(code, message string) Event { return Event{Type: EventError, Code: code, Message: message} }
 
@@ -163,6 +171,9 @@ type ReadyCallback struct {
 type Health struct {
 	Status    string `json:"status"`
 	VRAMBytes int64  `json:"vram_bytes"`
+	// KVCacheBytes is the KV cache held now (the running generation's; it
+	// grows with the sequence, 0 when idle).
+	KVCacheBytes int64 `json:"kv_cache_bytes"`
 }
 
 // StatusHealthy is Health.Status of a serving worker.

@@ -20,9 +20,10 @@ type generation struct {
 	// decode is tokens/s: the lower of the client's first-to-last-token rate
 	// and the worker's tokens_out / generation time. Tiny models decode in
 	// microseconds, so events often arrive in bursts and the client's rate
-	// alone can be absurd; the worker's includes the (short) prefill.
-	decode float64
-	wall   time.Duration
+	// alone can be absurd; the worker's is decode only (prefill apart).
+	decode  float64
+	prefill time.Duration // the worker's prefill_time_ms
+	wall    time.Duration
 	// buffered: every token came in one burst with the terminal event.
 	buffered bool
 }
@@ -56,6 +57,7 @@ func (r *cell) execute(ctx context.Context, client *worker.Client) error {
 		r.c.FirstTokenMs = 0 // the time of the whole stream, not of a first token
 	}
 	r.c.DecodeTokS = gens[1].decode // the warm run
+	r.c.PrefillMs = gens[1].prefill.Milliseconds()
 	return nil
 }
 
@@ -121,6 +123,7 @@ func generate(ctx context.Context, client *worker.Client, req worker.ExecuteRequ
 		case worker.EventError:
 			return g, fmt.Errorf("worker error %s: %s", ev.Code, ev.Message)
 		case worker.EventEnd:
+			g.prefill = time.Duration(ev.PrefillTimeMS) * time.Millisecond
 			g.buffered = isBuffered(tokenAt, time.Now(), ev.DecodeTimeMS)
 			if ev.DecodeTimeMS > 0 {
 				g.decode = float64(ev.TokensOut) * 1000 / float64(ev.DecodeTimeMS)

@@ -104,19 +104,19 @@ func RenderSection(r Run, sec Section) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n**Performance** (per cell):\n\n")
-	b.WriteString("| model | pool/backend | size | load ms | first-token ms | tokens/s | tokens | cell ms | overhead ms |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| model | pool/backend | size | load ms | first-token ms | prefill ms | tokens/s | tokens | cell ms | overhead ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range models {
 		for _, col := range cols {
 			c, ok := byKey[m+"|"+col]
 			if !ok || c.Status != Pass {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, firstTokenText(c), c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d | %.1f | %d | %d | %d |\n", m, col, humanBytes(c.ModelBytes), c.SpawnReadyMs, firstTokenText(c), c.PrefillMs, c.DecodeTokS, c.Tokens, c.WallMs, c.OverheadMs)
 		}
 	}
 	b.WriteString("\nload = spawn to ready (the hive's record); first token = request to first token event (first run);\n" +
-		"tokens/s = the lower of the client's first-to-last-token rate and the worker's tokens / generation time\n" +
-		"(second run); overhead = cell wall time minus download, load and generation.\n" +
+		"prefill = the worker's prefill_time_ms; tokens/s = the lower of the client's first-to-last-token rate and\n" +
+		"the worker's tokens / decode time (both of the second run); overhead = cell wall time minus download, load and generation.\n" +
 		bufferedNote)
 	b.WriteString("\n**Architectures:**\n\n")
 	for _, a := range archOrder(cells) {

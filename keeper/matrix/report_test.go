@@ -20,7 +20,7 @@ func sampleRun(tiny bool) matrix.Run {
 		Date:    time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
 		Command: "go test . -run TestMatrix -update",
 		Cells: []matrix.Cell{
-			{Pool: "localhost", Backend: "cpu", Model: model, Repo: "org/" + model, Architecture: "llama", Tiny: tiny, Status: matrix.Pass, ModelBytes: 3 << 20, SpawnReadyMs: 120, FirstTokenMs: 9, DecodeTokS: 250, Tokens: 16, WallMs: 900, OverheadMs: 40},
+			{Pool: "localhost", Backend: "cpu", Model: model, Repo: "org/" + model, Architecture: "llama", Tiny: tiny, Status: matrix.Pass, ModelBytes: 3 << 20, SpawnReadyMs: 120, FirstTokenMs: 9, PrefillMs: 30, DecodeTokS: 250, Tokens: 16, WallMs: 900, OverheadMs: 40},
 			{Pool: "harness", Backend: "cpu", Model: model, Repo: "org/" + model, Architecture: "llama", Tiny: tiny, Status: matrix.Fail, Reason: "spawn: WORKER_STARTUP_FAILED | boom"},
 			{Pool: "harness", Backend: "cuda", Model: model, Repo: "org/" + model, Architecture: "llama", Tiny: tiny, Status: matrix.Skip, Reason: "no GPU"},
 		},
@@ -31,7 +31,7 @@ func TestRenderSection(t *testing.T) {
 	out := matrix.RenderSection(sampleRun(true), matrix.SectionTiny)
 	assert.Contains(t, out, "tiny random-weight models")
 	assert.Contains(t, out, "| tiny-llama | org/tiny-llama | llama | ✅ | ❌ (spawn: WORKER_STARTUP_FAILED \\| boom) | ⏭ (no GPU) |")
-	assert.Contains(t, out, "| tiny-llama | localhost/cpu | 3.0 MiB | 120 | 9 | 250.0 | 16 | 900 | 40 |")
+	assert.Contains(t, out, "| tiny-llama | localhost/cpu | 3.0 MiB | 120 | 9 | 30 | 250.0 | 16 | 900 | 40 |")
 	assert.Contains(t, out, "go test . -run TestMatrix -update")
 	assert.Contains(t, out, "2026-11-27 10:00 UTC")
 	assert.NotContains(t, matrix.RenderSection(sampleRun(true), matrix.SectionReal), "tiny-llama", "a tiny model never stands in the real-model table")

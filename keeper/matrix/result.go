@@ -39,10 +39,13 @@ type Cell struct {
 	SpawnReadyMs int64   `json:"spawn_to_ready_ms"`
 	FirstTokenMs int64   `json:"first_token_ms"`
 	DecodeTokS   float64 `json:"decode_tokens_per_s"`
-	Tokens       int     `json:"tokens"`
-	Prompt       string  `json:"prompt,omitempty"` // the request's prompt (Text continues it)
-	Text         string  `json:"text,omitempty"`
-	WallMs       int64   `json:"wall_ms"`
+	// PrefillMs is the worker's prefill_time_ms of the warm run (the
+	// prompt's forward pass; decode_tokens_per_s leaves it out).
+	PrefillMs int64  `json:"prefill_ms"`
+	Tokens    int    `json:"tokens"`
+	Prompt    string `json:"prompt,omitempty"` // the request's prompt (Text continues it)
+	Text      string `json:"text,omitempty"`
+	WallMs    int64  `json:"wall_ms"`
 	// OverheadMs is the wall time not spent loading the model or generating:
 	// register, download no-op checks, preflight, spawn bookkeeping, stop.
 	OverheadMs int64 `json:"overhead_ms"`

@@ -108,6 +108,23 @@ func TestCacheGrowth(t *testing.T) {
 	}
 }
 
+// The KV cache grows with use and never to the full context up front:
+// 64 positions at first, doubled as the sequence needs.
+func TestKVCacheBytesGrow(t *testing.T) {
+	s := smallSpec(engine.ArchLlama)
+	s.maxPos = 4096
+	m := newModel(t, s, randomWeights(s, 14).tensors(safetensors.BF16))
+	sess := m.NewSession()
+	require.Zero(t, sess.KVCacheBytes())
+	perPos := int64(2 * s.layers * s.kvHeads * (s.hidden / s.heads) * 4) // K and V, F32
+	toks := tokens(14, 130, s.vocab)
+	for _, step := range []struct{ feed, positions int }{{3, 64}, {61, 64}, {1, 128}, {65, 256}} {
+		_, err := sess.Forward(toks[:step.feed])
+		require.NoError(t, err)
+		require.Equal(t, int64(step.positions)*perPos, sess.KVCacheBytes(), "after %d positions", sess.Len())
+	}
+}
+
 // Interleaving two sessions of one model must not change either's output.
 func TestSessionsIsolated(t *testing.T) {
 	s, m := archModel(t, engine.ArchLlama)

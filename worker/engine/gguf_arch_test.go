@@ -37,7 +37,7 @@ func (w weights) addQwenBiases(s spec, seed uint64) {
 // llama's q/k rows unpermuted, phi3 fused, qwen2 biases and no output
 // tensor) gives the logits of the same weights as a safetensors model; a
 // quantized file (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) gives those of its
-// dequantized weights. Flipping the RoPE mode
+// dequantized weights up to its 8-bit activations. Flipping the RoPE mode
 // breaks each.
 func TestGGUFArchitectures(t *testing.T) {
 	for _, c := range []struct {
@@ -98,8 +98,16 @@ func TestGGUFArchitectures(t *testing.T) {
 
 			toks := tokens(33, 12, s.vocab)
 			want, got := forward(t, ref, toks, 8, 1, 1, 1, 1), forward(t, gg, toks, 8, 1, 1, 1, 1)
+			// Quantized weights are multiplied by activations quantized per
+			// block to 8 bits (Q8_0 / Q8_K, as llama.cpp does; the kernels'
+			// tests bound each product): 1.0-1.6% of the largest logit here,
+			// where a wrong tensor or layout is off by O(1).
+			rel := 1e-5
+			if c.typ != quant.F32 {
+				rel = 4e-2
+			}
 			for i := range want {
-				requireLogitsClose(t, want[i], got[i], 1e-5, "step %d", i)
+				requireLogitsClose(t, want[i], got[i], rel, "step %d", i)
 			}
 
 			f, err := gguf.Open(path)

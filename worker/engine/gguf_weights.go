@@ -110,17 +110,12 @@ func (w *ggufWeights) vector(hf string, n int) ([]float32, error) {
 }
 
 // ggufMatrix is the one place a GGUF tensor becomes a kernels.Matrix: F32,
-// F16 and BF16 alias the file mapping; every other supported type is
-// dequantized to F32 here (quantized kernels would take the blocks as they
-// are instead).
+// F16, BF16 and the types the quantized kernels multiply (Q8_0, Q4_0,
+// Q4_K, Q5_K, Q6_K) alias the file mapping; every other supported type is
+// dequantized to F32 here.
 func ggufMatrix(t gguf.Tensor, rows, cols int) (kernels.Matrix, error) {
-	switch t.Type {
-	case quant.F32:
-		return kernels.NewMatrix(kernels.F32, rows, cols, t.Data)
-	case quant.F16:
-		return kernels.NewMatrix(kernels.F16, rows, cols, t.Data)
-	case quant.BF16:
-		return kernels.NewMatrix(kernels.BF16, rows, cols, t.Data)
+	if dt, ok := kernels.FromQuant(t.Type); ok {
+		return kernels.NewMatrix(dt, rows, cols, t.Data)
 	}
 	if !t.Type.Supported() {
 		return kernels.Matrix{}, fmt.Errorf("%w: tensor %s has type %s (supported: %s)", ErrUnsupported, t.Name, t.Type, quant.SupportedNames())

@@ -100,7 +100,8 @@ func (m *Model) DecodeBytes() int64 {
 	for _, l := range m.layers {
 		n += l.q.Bytes() + l.k.Bytes() + l.v.Bytes() + l.o.Bytes() + l.gate.Bytes() + l.up.Bytes() + l.down.Bytes()
 	}
-	return n + m.lmHead.Bytes() + int64(m.cfg.Hidden*m.embed.DType.Size())
+	row, _ := m.embed.DType.RowBytes(m.cfg.Hidden)
+	return n + m.lmHead.Bytes() + int64(row)
 }
 
 // DecodeBuffers returns the weight bytes a decode step streams (layers and

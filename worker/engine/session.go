@@ -29,6 +29,14 @@ func (m *Model) NewSession() *Session {
 	return &Session{m: m, k: make([][]float32, m.cfg.Layers), v: make([][]float32, m.cfg.Layers)}
 }
 
+// KVCacheBytes returns the bytes the KV cache holds now: it grows with the
+// sequence (doubling, at least 64 positions), never to the full context
+// up front.
+func (s *Session) KVCacheBytes() int64 {
+	c := s.m.cfg
+	return 2 * int64(c.Layers) * int64(c.KVHeads) * int64(s.capacity) * int64(c.HeadDim) * 4
+}
+
 // Len returns the number of positions in the cache.
 func (s *Session) Len() int { return s.pos }
 

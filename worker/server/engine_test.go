@@ -59,7 +59,7 @@ func TestRealEngine(t *testing.T) {
 			other := run(t, c, greedy("other", "Something else entirely: 日本語", 24))
 			g2 := run(t, c, greedy("g2", prompt, 24))
 			assert.Equal(t, worker.Text(g1), worker.Text(g2), "greedy twice, identical (no KV cache left over from %q)", worker.Text(other))
-			assert.Equal(t, last(g1), withTime(last(g2), last(g1).DecodeTimeMS))
+			assert.Equal(t, last(g1), withTimes(last(g2), last(g1)))
 			assert.NotEmpty(t, worker.Text(g1))
 			t.Logf("greedy: %q (%s, %d tokens)", worker.Text(g1), last(g1).StopReason, last(g1).TokensOut)
 			if last(g1).StopReason == worker.StopMaxTokens {
@@ -90,7 +90,10 @@ func TestRealEngine(t *testing.T) {
 	}
 }
 
-func withTime(ev worker.Event, ms int64) worker.Event { ev.DecodeTimeMS = ms; return ev }
+func withTimes(ev, from worker.Event) worker.Event {
+	ev.DecodeTimeMS, ev.PrefillTimeMS = from.DecodeTimeMS, from.PrefillTimeMS
+	return ev
+}
 
 func TestRealEngineContextLimits(t *testing.T) {
 	b := loadTiny(t, tinymodel.Llama)

@@ -95,6 +95,9 @@ type scriptSession struct {
 
 var errContext = errors.New("context exceeded")
 
+// KVCacheBytes reports 100 bytes a cached position, as a growing cache would.
+func (s *scriptSession) KVCacheBytes() int64 { return 100 * int64(s.len) }
+
 func (s *scriptSession) ForwardContext(_ context.Context, tokens []int) ([]float32, error) {
 	s.m.mu.Lock()
 	if s.step == 0 {

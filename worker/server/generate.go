@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rbee-go/rbee/worker"
@@ -21,6 +22,16 @@ type generation struct {
 	req     worker.ExecuteRequest
 	prompt  []int // prompt ids (with BOS)
 	emit    func(worker.Event) error
+	kv      *atomic.Int64 // the session's KV cache bytes, for /health (may be nil)
+}
+
+// kvSized is a Session that reports its KV cache (the engine's does).
+type kvSized interface{ KVCacheBytes() int64 }
+
+func (g *generation) noteKV(sess Session) {
+	if ks, ok := sess.(kvSized); ok && g.kv != nil {
+		g.kv.Store(ks.KVCacheBytes())
+	}
 }
 
 // run generates and emits token events, then returns the terminal event
@@ -28,11 +39,18 @@ type generation struct {
 // token that released text; text held back (a partial character, a possible
 // stop-string prefix) goes out with a later event.
 func (g *generation) run(ctx context.Context) (term worker.Event) {
+	// Prefill and decode are timed apart: decode_time_ms starts after the
+	// prompt's forward pass.
 	start := time.Now()
+	var prefill time.Duration
+	prefilled := false
 	sent := 0
-	elapsed := func() int64 { return time.Since(start).Milliseconds() }
 	end := func(reason worker.StopReason, matched string) worker.Event {
-		return worker.End(sent, elapsed(), reason, matched)
+		if !prefilled {
+			return worker.End(sent, 0, reason, matched).WithPrefillMS(time.Since(start).Milliseconds())
+		}
+		decode := time.Since(start) - prefill
+		return worker.End(sent, decode.Milliseconds(), reason, matched).WithPrefillMS(prefill.Milliseconds())
 	}
 	emitText := func(text string) error {
 		if text == "" {
@@ -55,7 +73,12 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		return end(worker.StopCancelled, "")
 	}
 	sess := g.backend.Model.NewSession()
+	if g.kv != nil {
+		defer g.kv.Store(0) // the session's cache is dropped with it
+	}
 	logits, err := sess.ForwardContext(ctx, g.prompt)
+	prefill, prefilled = time.Since(start), true
+	g.noteKV(sess)
 	if ctx.Err() != nil {
 		return end(worker.StopCancelled, "")
 	}
@@ -97,7 +120,9 @@ func (g *generation) run(ctx context.Context) (term worker.Event) {
 		if n+1 >= g.req.MaxTokens || len(seen) >= ctxLen {
 			break
 		}
-		if logits, err = sess.ForwardContext(ctx, []int{id}); ctx.Err() != nil {
+		logits, err = sess.ForwardContext(ctx, []int{id})
+		g.noteKV(sess)
+		if ctx.Err() != nil {
 			return end(worker.StopCancelled, "")
 		} else if err != nil {
 			return worker.Error(worker.CodeInternal, fmt.Sprintf("decode step %d: %v", n+1, err))

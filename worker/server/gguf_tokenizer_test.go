@@ -21,7 +21,7 @@ import (
 	"github.com/rbee-go/rbee/worker/tokenizer"
 )
 
-func fixtureFile(t *testing.T, family, name string) []byte {
+func fixtureFile(t testing.TB, family, name string) []byte {
 	t.Helper()
 	b, err := rbee.Tokenizers.ReadFile(path.Join("testdata/tokenizers", family, name))
 	require.NoError(t, err)

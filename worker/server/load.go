@@ -122,6 +122,9 @@ func (v vocabSession) ForwardContext(ctx context.Context, tokens []int) ([]float
 	return logits[:min(v.vocab, len(logits))], nil
 }
 
+// KVCacheBytes reports the engine session's KV cache (for /health).
+func (v vocabSession) KVCacheBytes() int64 { return v.s.KVCacheBytes() }
+
 func (e engineModel) ContextLength() int    { return e.m.Config().MaxPositions }
 func (e engineModel) WeightBytes() int64    { return e.m.WeightBytes() }
 func (e engineModel) Config() engine.Config { return e.m.Config() }

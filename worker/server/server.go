@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/rbee-go/rbee/worker"
@@ -32,6 +33,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	queue  fifo
+	kv     atomic.Int64    // KV cache bytes of the running generation
 	ctx    context.Context // cancelled by CancelAll: ends running and queued jobs
 	cancel context.CancelFunc
 }
@@ -100,7 +102,7 @@ func (s *Server) drain() { _ = s.queue.acquire(context.Background(), nil) }
 func (s *Server) Waiting() int { return s.queue.waiting() }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, worker.Health{Status: worker.StatusHealthy, VRAMBytes: s.b.Model.WeightBytes()})
+	writeJSON(w, http.StatusOK, worker.Health{Status: worker.StatusHealthy, VRAMBytes: s.b.Model.WeightBytes(), KVCacheBytes: s.kv.Load()})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -222,7 +224,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("client gone before start", "job_id", req.JobID, "error", err)
 		return
 	}
-	g := &generation{backend: s.b, req: req, prompt: prompt, emit: emit}
+	g := &generation{backend: s.b, req: req, prompt: prompt, emit: emit, kv: &s.kv}
 	term := g.run(ctx)
 	if term.Type == worker.EventEnd {
 		s.log.Info("job ended", "job_id", req.JobID, "tokens_out", term.TokensOut, "ms", term.DecodeTimeMS, "stop_reason", term.StopReason)

@@ -362,3 +362,46 @@ func TestServeWaitsForRunningForward(t *testing.T) {
 	_, err = net.Dial("tcp", ln.Addr().String())
 	assert.Error(t, err, "listener closed")
 }
+
+// /health reports the running generation's KV cache as it grows, and 0
+// once the generation is over; the end event times prefill and decode apart.
+func TestHealthKVCacheAndTimes(t *testing.T) {
+	b, m := newBackend("abcd", 64)
+	_, c := start(t, b, server.Options{})
+	const prefillSleep = 300 * time.Millisecond
+	atStep := make(chan int)
+	resume := make(chan struct{})
+	m.setHook(func(step int) error {
+		if step == 0 {
+			time.Sleep(prefillSleep)
+		}
+		if step == 2 { // prompt (BOS + "hi", 3 positions) and one decode step are cached
+			atStep <- step
+			<-resume
+		}
+		return nil
+	})
+	done := make(chan []worker.Event, 1)
+	go func() {
+		evs, err := c.Run(context.Background(), greedy("kv", "hi", 10))
+		assert.NoError(t, err)
+		done <- evs
+	}()
+	select {
+	case <-atStep:
+	case evs := <-done:
+		t.Fatalf("generation ended before its second decode step: %+v", evs)
+	}
+	h, err := c.Health(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(400), h.KVCacheBytes, "3 prompt positions + 1 decoded")
+	close(resume)
+	evs := <-done
+	end := last(evs)
+	require.Equal(t, worker.EventEnd, end.Type)
+	assert.GreaterOrEqual(t, end.PrefillTimeMS, prefillSleep.Milliseconds())
+	assert.Less(t, end.DecodeTimeMS, prefillSleep.Milliseconds(), "decode_time_ms leaves the prefill out")
+	h, err = c.Health(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, h.KVCacheBytes, "no generation runs")
+}

@@ -49,7 +49,7 @@ dequantized to F32 at load). Architectures: Llama, Mistral, Qwen2, Phi-3.
 
 Once the model is loaded and the port is open, the worker POSTs
 {"worker_id","vram_bytes","uri"} to --callback-url and serves:
-  GET  /health    {"status":"healthy","vram_bytes":N}
+  GET  /health    {"status":"healthy","vram_bytes":N,"kv_cache_bytes":N}
   POST /execute   {"job_id","prompt","max_tokens",...} → text/event-stream
 It binds --host (default 127.0.0.1, reachable from this machine only; use
 --host 0.0.0.0 to serve the network, the uri then names the address that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/rbee-go/rbee/worker/engine/kernels"
 )
@@ -37,4 +38,56 @@ func BenchmarkMatMulMode(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkQMatMulMode: the quantized kernels on one core for a
+// TinyLlama-sized 2048×2048 matrix, decode (n=1) and prefill (n=64), per
+// mode; activations quantized beforehand (as the pool does once per call).
+func BenchmarkQMatMulMode(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, d := range qtypes {
+		m := randBlocks(r, d, 2048, 2048)
+		for _, n := range []int{1, 64} {
+			x := randActs(r, n, m.Cols)
+			xq := make([]byte, n*kernels.ActRowBytes(d, m.Cols))
+			kernels.QuantizeActsC(kernels.KActs(d), x, n, m.Cols, xq)
+			out := make([]float32, n*m.Rows)
+			for _, mode := range kernels.QModes()[1:] {
+				b.Run(fmt.Sprintf("%v/n%d/mode%d", d, n, mode), func(b *testing.B) {
+					cpu0 := cpuTime()
+					for b.Loop() {
+						kernels.QMatMulMode(mode, out, xq, n, m)
+					}
+					flops := 2 * float64(n*m.Rows*m.Cols) * float64(b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu := cpuTime() - cpu0; cpu > 0 {
+						b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+					}
+					b.ReportMetric(float64(len(m.Data))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeStream: one decode matmul over a BF16 matrix far larger
+// than the caches (8192×8192, 128 MiB), all pool workers: memory-bound.
+func BenchmarkDecodeStream(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	m, _ := randMatrix(r, kernels.BF16, 8192, 8192)
+	pool := kernels.NewPool(0)
+	b.Cleanup(pool.Close)
+	x := make([]float32, m.Cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	out := make([]float32, m.Rows)
+	best := time.Duration(1 << 62)
+	for b.Loop() {
+		t0 := time.Now()
+		pool.MatMul(out, x, 1, m)
+		best = min(best, time.Since(t0))
+	}
+	b.ReportMetric(float64(len(m.Data))/b.Elapsed().Seconds()*float64(b.N)/1e9, "GB/s")
+	b.ReportMetric(float64(len(m.Data))/best.Seconds()/1e9, "best-GB/s")
 }

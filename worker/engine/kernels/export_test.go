@@ -26,3 +26,27 @@ func AttendMode(mode int, q []float32, group, hd int, k, v []float32, scale floa
 }
 
 var GoAttend = goAttend
+
+// QModes lists the quantized kernel modes this build and CPU can run.
+var QModes = qmodes
+
+// QuantizeActs is the Go activation quantizer, QuantizeActsC the one the
+// pool uses (C with cgo); k selects Q8_K (else Q8_0).
+var (
+	QuantizeActs  = quantizeActs
+	QuantizeActsC = quantizeActsC
+	ActRowBytes   = actRowBytes
+)
+
+// QMatMulMode runs one quantized kernel mode (or the pure-Go loop when
+// mode < 0) over all rows, single-threaded, on pre-quantized activations.
+func QMatMulMode(mode int, out []float32, xq []byte, n int, w Matrix) {
+	if mode < 0 {
+		goQMatMulRows(w, xq, n, out, w.Rows, 0, w.Rows)
+		return
+	}
+	qmatmulRows(mode, w, xq, n, out, w.Rows, 0, w.Rows)
+}
+
+// KActs reports whether d's activations are Q8_K blocks.
+func KActs(d DType) bool { return d.kActs() }

@@ -3,31 +3,8 @@
 // Hand-written because no maintained Go-callable library multiplies BF16/F16
 // weights by F32 activations without first widening the whole matrix.
 #include "kernels.h"
+#include "fp16.h"
 #include <string.h>
-
-static inline float bf16_f32(uint16_t b) {
-	uint32_t u = (uint32_t)b << 16;
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-static inline float f16_f32(uint16_t h) {
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
-	if (exp == 0x1f) {
-		u = sign | 0x7f800000 | mant << 13;
-	} else if (exp != 0) {
-		u = sign | (exp + 112) << 23 | mant << 13;
-	} else if (mant == 0) {
-		u = sign;
-	} else {
-		float f = (float)mant * (1.0f / 16777216.0f);
-		return sign ? -f : f;
-	}
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
-}
 
 // weight element c of a row, widened.
 static inline float wval(int dtype, const void *row, int c) {

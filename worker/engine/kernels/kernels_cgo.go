@@ -50,6 +50,31 @@ func streamSum(b []byte) uint64 {
 	return uint64(C.rb_stream_sum(unsafe.Pointer(&b[0]), C.size_t(len(b))))
 }
 
+// qsimdLevel is what the CPU offers the quantized kernels (2: AVX-512 VNNI).
+var qsimdLevel = int(C.rb_qsimd())
+
+func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 int) {
+	C.rb_qmatmul(C.int(mode), C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols),
+		unsafe.Pointer(&xq[0]), C.int(n), (*C.float)(unsafe.Pointer(&out[0])), C.int(ldo), C.int(r0), C.int(r1))
+}
+
+func quantizeActsC(k bool, x []float32, n, cols int, dst []byte) {
+	kk := 0
+	if k {
+		kk = 1
+	}
+	C.rb_quantize_acts(C.int(kk), (*C.float)(unsafe.Pointer(&x[0])), C.int(n*cols), unsafe.Pointer(&dst[0]))
+}
+
+// qmodes lists the quantized kernel modes this CPU can run (for tests).
+func qmodes() []int {
+	m := []int{modePortable}
+	for l := modeAVX2; l <= qsimdLevel; l++ {
+		m = append(m, l)
+	}
+	return m
+}
+
 // modes lists the kernel modes this CPU can run (for tests).
 func modes() []int {
 	m := []int{modePortable}

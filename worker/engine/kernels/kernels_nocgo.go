@@ -21,3 +21,11 @@ func Accelerated() string { return "go" }
 func attend(_ int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
 	goAttend(q, group, hd, k, v, scale, sc, out)
 }
+
+func qmatmulRows(_ int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 int) {
+	goQMatMulRows(w, xq, n, out, ldo, r0, r1)
+}
+
+func quantizeActsC(k bool, x []float32, n, cols int, dst []byte) { quantizeActs(k, x, n, cols, dst) }
+
+func qmodes() []int { return []int{0} }

@@ -58,9 +58,17 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			permute16(xp[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
 		}
 	}
+	var xq [2][]byte // activations quantized for Q8_0/Q4_0 and for the K-quants
+	for _, pr := range ps {
+		if d := pr.W.DType; d.Quantized() {
+			if k := b2i(d.kActs()); xq[k] == nil {
+				xq[k] = p.quantized(k, x, n, cols)
+			}
+		}
+	}
 	p.chunks = p.chunks[:0]
 	for i, pr := range ps {
-		grain := max(4, chunkBytes/max(cols*pr.W.DType.Size(), 1)/4*4)
+		grain := max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
 		for lo := 0; lo < pr.W.Rows; lo += grain {
 			p.chunks = append(p.chunks, chunk{i, lo, min(lo+grain, pr.W.Rows)})
 		}
@@ -68,6 +76,10 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 	p.forChunks(len(p.chunks), 1, func(_, lo, hi int) {
 		for _, c := range p.chunks[lo:hi] {
 			pr := ps[c.prod]
+			if d := pr.W.DType; d.Quantized() {
+				qmatmulRows(mode, pr.W, xq[b2i(d.kActs())], n, pr.Out, pr.W.Rows, c.lo, c.hi)
+				continue
+			}
 			xs := x
 			if pr.W.DType == BF16 {
 				xs = xp
@@ -75,6 +87,29 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			matmulRows(mode, pr.W, xs, n, pr.Out, pr.W.Rows, c.lo, c.hi)
 		}
 	})
+}
+
+// quantized returns n tokens of x quantized as Q8_K (k 1) or Q8_0 blocks
+// in the pool's scratch; p.mu held.
+func (p *Pool) quantized(k int, x []float32, n, cols int) []byte {
+	d := Q8_0
+	if k == 1 {
+		d = Q4_K
+	}
+	size := n * actRowBytes(d, cols)
+	if cap(p.qscratch[k]) < size {
+		p.qscratch[k] = make([]byte, size)
+	}
+	buf := p.qscratch[k][:size]
+	quantizeActsC(k == 1, x, n, cols, buf)
+	return buf
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // permute16 deinterleaves every full block of 16 values into its 8 even

@@ -22,6 +22,8 @@ type Pool struct {
 	closed  bool
 	scratch []float32 // permuted activations for BF16 products (guarded by mu)
 	chunks  []chunk   // work queue of MatMuls (guarded by mu)
+	// quantized activations for Q8_0/Q4_0 and K-quant products (guarded by mu)
+	qscratch [2][]byte
 }
 
 // task is one parallel call: items [0,total) in chunks of grain.

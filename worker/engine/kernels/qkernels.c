@@ -1,0 +1,211 @@
+//go:build cgo
+
+// Quantized matrix products: weights in ggml blocks (Q8_0, Q4_0, Q4_K, Q5_K,
+// Q6_K) times activations quantized per block (Q8_0 or Q8_K), integer dot
+// products per block. Layouts: see quant.go. The portable loops follow
+// ggml's generic vec_dot_*; the x86 ones (qkernels_avx.h) its AVX2 ones.
+#include "kernels.h"
+#include "fp16.h"
+#include <math.h>
+#include <string.h>
+
+typedef float (*qdot_fn)(int nb, const uint8_t *w, const uint8_t *x);
+// qdot4_fn: one row against four tokens x + k·xs, results in o[0..3].
+typedef void (*qdot4_fn)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o);
+
+static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
+static inline float f32at(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+static inline float h16at(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return f16_f32(v); }
+
+static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
+
+static float dot_q8_0_c(int nb, const uint8_t *w, const uint8_t *x) {
+	float s = 0;
+	for (int b = 0; b < nb; b++, w += 34, x += 34) {
+		int32_t si = 0;
+		for (int j = 0; j < 32; j++) si += (int8_t)w[2 + j] * (int8_t)x[2 + j];
+		s += (float)si * (h16at(w) * h16at(x));
+	}
+	return s;
+}
+
+static float dot_q4_0_c(int nb, const uint8_t *w, const uint8_t *x) {
+	float s = 0;
+	for (int b = 0; b < nb; b++, w += 18, x += 34) {
+		int32_t si = 0;
+		for (int j = 0; j < 16; j++)
+			si += ((w[2 + j] & 0xf) - 8) * (int8_t)x[2 + j] + ((w[2 + j] >> 4) - 8) * (int8_t)x[18 + j];
+		s += (float)si * (h16at(w) * h16at(x));
+	}
+	return s;
+}
+
+// q4_K and q5_K share the layout up to the 5th bits (qh, Q5_K only).
+static inline float dot_k45_c(int nb, const uint8_t *w, const uint8_t *x, int five) {
+	float s = 0;
+	int wb = five ? 176 : 144;
+	for (int b = 0; b < nb; b++, w += wb, x += 292) {
+		const uint8_t *sc = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
+		const int8_t *q8 = (const int8_t *)x + 4;
+		int32_t si = 0, ms = 0;
+		for (int j = 0; j < 8; j++) {
+			int scl, m, sh = 4 * (j & 1);
+			scale_min_k4(j, sc, &scl, &m);
+			int32_t js = 0;
+			for (int l = 0; l < 32; l++) {
+				int q = (qs[32 * (j / 2) + l] >> sh) & 0xf;
+				if (five && ((qh[l] >> j) & 1)) q += 16;
+				js += q * q8[32 * j + l];
+			}
+			si += js * scl;
+			ms += m * (i16at(x + 260 + 4 * j) + i16at(x + 262 + 4 * j));
+		}
+		float xd = f32at(x);
+		s += xd * h16at(w) * (float)si - xd * h16at(w + 2) * (float)ms;
+	}
+	return s;
+}
+
+static float dot_q4_K_c(int nb, const uint8_t *w, const uint8_t *x) { return dot_k45_c(nb, w, x, 0); }
+static float dot_q5_K_c(int nb, const uint8_t *w, const uint8_t *x) { return dot_k45_c(nb, w, x, 1); }
+
+static float dot_q6_K_c(int nb, const uint8_t *w, const uint8_t *x) {
+	float s = 0;
+	for (int b = 0; b < nb; b++, w += 210, x += 292) {
+		const uint8_t *ql = w, *qh = w + 128;
+		const int8_t *sc = (const int8_t *)w + 192, *q8 = (const int8_t *)x + 4;
+		int32_t si = 0;
+		for (int g = 0; g < 16; g++) {
+			int32_t gs = 0;
+			for (int i = 16 * g; i < 16 * g + 16; i++) {
+				int h = i / 128, l = i % 128;
+				int lo = (ql[64 * h + l % 64] >> (4 * (l / 64))) & 0xf;
+				int hi = (qh[32 * h + l % 32] >> (2 * (l / 32))) & 3;
+				gs += ((lo | hi << 4) - 32) * q8[i];
+			}
+			si += gs * sc[g];
+		}
+		s += f32at(x) * h16at(w + 208) * (float)si;
+	}
+	return s;
+}
+
+// dtype codes 3..7 as in dtype.go.
+static const qdot_fn qdot_c[5] = {dot_q8_0_c, dot_q4_0_c, dot_q4_K_c, dot_q5_K_c, dot_q6_K_c};
+static const int qblock_vals[5] = {32, 32, 256, 256, 256};
+static const int qblock_bytes[5] = {34, 18, 144, 176, 210};
+
+void rb_quantize_acts(int k, const float *x, int nvals, void *dst) {
+	uint8_t *o = dst;
+	if (!k) {
+		for (int b = 0; b < nvals / 32; b++, x += 32, o += 34) {
+			float amax = 0;
+			for (int j = 0; j < 32; j++) amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
+			float d = amax / 127, id = d != 0 ? 1 / d : 0;
+			uint16_t h = f32_f16(d);
+			memcpy(o, &h, 2);
+			for (int j = 0; j < 32; j++) o[2 + j] = (uint8_t)(int8_t)roundf(x[j] * id);
+		}
+		return;
+	}
+	for (int b = 0; b < nvals / 256; b++, x += 256, o += 292) {
+		float amax = 0, mx = 0;
+		for (int j = 0; j < 256; j++)
+			if (fabsf(x[j]) > amax) amax = fabsf(x[j]), mx = x[j];
+		memset(o, 0, 292);
+		if (amax == 0) continue;
+		float is = -127 / mx, d = 1 / is;
+		memcpy(o, &d, 4);
+		for (int j = 0; j < 256; j++) {
+			int q = (int)nearbyintf(is * x[j]);
+			o[4 + j] = (uint8_t)(int8_t)(q > 127 ? 127 : q);
+		}
+		for (int g = 0; g < 16; g++) {
+			int16_t s = 0;
+			for (int j = 0; j < 16; j++) s += (int8_t)o[4 + 16 * g + j];
+			memcpy(o + 260 + 2 * g, &s, 2);
+		}
+	}
+}
+
+// Token blocks keep the quantized activations of a block in L2 while a
+// chunk of rows is swept over them; a row stays in L1 across the block.
+static void qmatmul_with(qdot_fn dot, qdot4_fn dot4, int dtype, const void *w, int cols, const void *xq, int n,
+                         float *out, int ldo, int r0, int r1) {
+	int t = dtype - 3, nb = cols / qblock_vals[t];
+	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
+	int tb = (int)((256u << 10) / (xb ? xb : 1));
+	if (tb < 1) tb = 1;
+	for (int t0 = 0; t0 < n; t0 += tb) {
+		int t1 = t0 + tb < n ? t0 + tb : n;
+		for (int r = r0; r < r1; r++) {
+			const uint8_t *row = (const uint8_t *)w + (size_t)r * rb;
+			int tt = t0;
+			if (dot4) {
+				for (; tt + 4 <= t1; tt += 4) {
+					float o[4];
+					dot4(nb, row, (const uint8_t *)xq + (size_t)tt * xb, xb, o);
+					for (int k = 0; k < 4; k++) out[(size_t)(tt + k) * ldo + r] = o[k];
+				}
+			}
+			for (; tt < t1; tt++)
+				out[(size_t)tt * ldo + r] = dot(nb, row, (const uint8_t *)xq + (size_t)tt * xb);
+		}
+	}
+}
+
+#if defined(__x86_64__) && !defined(RB_NO_X86)
+#include <immintrin.h>
+#define INLINE static inline __attribute__((always_inline))
+
+#define QSUF _avx2
+#define QTARGET __attribute__((target("avx2,fma,f16c")))
+#define QVNNI 0
+#include "qkernels_avx.h"
+#undef QSUF
+#undef QTARGET
+#undef QVNNI
+
+#define QSUF _vnni
+#define QTARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
+#define QVNNI 1
+#include "qkernels_avx.h"
+
+// 0 portable, 1 AVX2, 2 AVX-512 VNNI (at 256 bits, where its dpbusd sits).
+int rb_qsimd(void) {
+	__builtin_cpu_init();
+	if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))) return 0;
+	if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) return 2;
+	return 1;
+}
+
+static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
+	int l = rb_qsimd();
+	if (mode >= 2 && l >= 2) return *dot4 = qdot4_vnni[t], qdot_vnni[t];
+	if (mode >= 1 && l >= 1) return *dot4 = qdot4_avx2[t], qdot_avx2[t];
+	*dot4 = NULL;
+	return qdot_c[t];
+}
+#else
+int rb_qsimd(void) { return 0; }
+static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
+	(void)mode;
+	*dot4 = NULL;
+	return qdot_c[t];
+}
+#endif
+
+void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
+                float *out, int ldo, int r0, int r1) {
+	qdot4_fn dot4;
+	qdot_fn dot = pick(mode, dtype - 3, &dot4);
+	qmatmul_with(dot, dot4, dtype, w, cols, xq, n, out, ldo, r0, r1);
+}

@@ -1,0 +1,268 @@
+// AVX2 block dot products, included twice by qkernels.c: QVNNI 0 with
+// maddubs/madd (AVX2), QVNNI 1 with VPDPBUSD (AVX-512 VNNI + VL). QSUF
+// names the copy, QTARGET its target attribute. Only called after a
+// run-time CPU check. Accumulation: int8×int8 pairs fit int16 (|u8| ≤ 128,
+// |s8| ≤ 127 ⇒ 2·128·127 < 32767), block sums int32, then float.
+#define QCAT_(a, b) a##b
+#define QCAT(a, b) QCAT_(a, b)
+#define QF(name) QCAT(name, QSUF)
+
+INLINE QTARGET float QF(hsum8)(__m256 v) {
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+// acc + the sums of four u8·s8 products per int32 lane.
+INLINE QTARGET __m256i QF(dot_us8)(__m256i acc, __m256i u, __m256i s) {
+#if QVNNI
+	return _mm256_dpbusd_epi32(acc, u, s);
+#else
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+// Signed × signed through the unsigned form: |a| · sign(b, a).
+INLINE QTARGET __m256 QF(dot_s8)(__m256i a, __m256i b) {
+	__m256i z = _mm256_setzero_si256();
+	return _mm256_cvtepi32_ps(QF(dot_us8)(z, _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)));
+}
+
+INLINE QTARGET float QF(h16)(const uint8_t *p) {
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return _cvtsh_ss(v);
+}
+
+// 32 nibbles of a Q4_0 block as bytes 0..15: low nibbles first.
+INLINE QTARGET __m256i QF(nibbles)(const uint8_t *qs) {
+	__m128i t = _mm_loadu_si128((const __m128i *)qs);
+	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
+}
+
+// The 32 signed values of a Q8_0 (four 0) or Q4_0 (four 1, less 8) block.
+INLINE QTARGET __m256i QF(w32)(const uint8_t *w, const int four) {
+	return four ? _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(8)) : _mm256_loadu_si256((const __m256i *)(w + 2));
+}
+
+// q8_0 / q4_0 × q8_0: two blocks per step on independent accumulators.
+INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, const int four) {
+	const int wb = four ? 18 : 34;
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0;
+	int b = 0;
+	for (; b + 2 <= nb; b += 2, w += 2 * wb, x += 68) {
+		__m256 p0 = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		__m256 p1 = QF(dot_s8)(QF(w32)(w + wb, four), _mm256_loadu_si256((const __m256i *)(x + 36)));
+		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p0, a0);
+		a1 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w + wb) * QF(h16)(x + 34)), p1, a1);
+	}
+	if (b < nb) {
+		__m256 p = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p, a0);
+	}
+	return QF(hsum8)(_mm256_add_ps(a0, a1));
+}
+
+static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 0); }
+static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 1); }
+
+// kscales unpacks Q4_K/Q5_K's 12 scale bytes into 8 scales then 8 mins
+// (ggml's utmp shuffle; equals get_scale_min_k4).
+INLINE void QF(kscales)(const uint8_t *p, uint32_t u[4]) {
+	const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+	memcpy(u, p, 12);
+	u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
+	uint32_t a = u[1] & m1;
+	u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
+	u[2] = a;
+	u[0] &= m1;
+}
+
+// Σ_j min_j · (bsum[2j] + bsum[2j+1]) of a Q8_K block.
+INLINE QTARGET int32_t QF(kmins)(const uint32_t u[4], const uint8_t *x) {
+	__m256i bs = _mm256_loadu_si256((const __m256i *)(x + 260));
+	__m128i s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+	__m128i m = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
+	__m128i p = _mm_madd_epi16(m, s);
+	p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+	p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+	return _mm_cvtsi128_si32(p);
+}
+
+// k45unpack: the 64 values of chunk j of a Q4_K/Q5_K block, as bytes:
+// lo = sub-block 2j (low nibbles), hi = sub-block 2j+1, plus the 5th bit
+// (bits 2j, 2j+1 of qh) for Q5_K.
+INLINE QTARGET void QF(k45unpack)(const uint8_t *qs, __m256i hb, int j, const int five, __m256i *lo, __m256i *hi) {
+	const __m256i m4 = _mm256_set1_epi8(0xf);
+	__m256i bits = _mm256_loadu_si256((const __m256i *)qs);
+	*lo = _mm256_and_si256(bits, m4);
+	*hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+	if (five) {
+		const __m256i one = _mm256_set1_epi8(1);
+		*lo = _mm256_or_si256(*lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+		*hi = _mm256_or_si256(*hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+	}
+}
+
+// q6unpack: the 128 values of one half of a Q6_K block as bytes 0..63
+// (ql nibble | 2 qh bits << 4), in four runs of 32.
+INLINE QTARGET void QF(q6unpack)(const uint8_t *ql, const uint8_t *qh, __m256i q[4]) {
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+	__m256i l1 = _mm256_loadu_si256((const __m256i *)ql), l2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+	__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+	q[0] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+	q[1] = _mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+	q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+	q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+}
+
+// q4_K (five 0) and q5_K (five 1): per 64 values, low then high nibbles
+// (plus the 5th bit from qh), each 32 under one 6-bit scale.
+INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, const int five) {
+	__m256 acc = _mm256_setzero_ps();
+	float mins = 0;
+	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
+		uint32_t u[4];
+		QF(kscales)(w + 4, u);
+		const uint8_t *sc = (const uint8_t *)u;
+		float xd = f32at(x);
+		mins -= xd * QF(h16)(w + 2) * (float)QF(kmins)(u, x);
+		const uint8_t *qs = w + (five ? 48 : 16), *q8 = x + 4;
+		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+		__m256i sumi = _mm256_setzero_si256();
+		for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
+			__m256i lo, hi;
+			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
+			__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+			__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+			pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]), pl);
+			ph = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j + 1]), ph);
+			sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(xd * QF(h16)(w)), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	return QF(hsum8)(acc) + mins;
+}
+
+static QTARGET float QF(dot_q4_K)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_k45)(nb, w, x, 0); }
+static QTARGET float QF(dot_q5_K)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_k45)(nb, w, x, 1); }
+
+// q6_K: 6-bit values 0..63 (ql nibble | 2 qh bits << 4); the -32 offset
+// is subtracted as 32·q8 (maddubs of 32 and q8), per 16 values one scale.
+static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
+	const __m256i m32 = _mm256_set1_epi8(32);
+	__m256 acc = _mm256_setzero_ps();
+	for (int b = 0; b < nb; b++, w += 210, x += 292) {
+		const uint8_t *ql = w, *qh = w + 128, *q8 = x + 4;
+		const int8_t *sc = (const int8_t *)w + 192;
+		__m256i sumi = _mm256_setzero_si256();
+		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
+			__m256i q[4];
+			QF(q6unpack)(ql, qh, q);
+			for (int k = 0; k < 4; k++, q8 += 32) {
+				__m256i y = _mm256_loadu_si256((const __m256i *)q8);
+				__m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], y), _mm256_maddubs_epi16(m32, y));
+				__m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, p));
+			}
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(f32at(x) * QF(h16)(w + 208)), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	return QF(hsum8)(acc);
+}
+
+// 1 row × 4 tokens (prefill): each weight block is loaded and unpacked
+// once and reused for four tokens' activations (x, x+xs, x+2xs, x+3xs).
+INLINE QTARGET void QF(dot4_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int four) {
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+	const __m256i z = _mm256_setzero_si256();
+	for (int b = 0; b < nb; b++, w += four ? 18 : 34, x += 34) {
+		__m256i qw = QF(w32)(w, four), aw = _mm256_sign_epi8(qw, qw);
+		float dw = QF(h16)(w);
+		for (int k = 0; k < 4; k++) {
+			const uint8_t *xk = x + k * xs;
+			__m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xk + 2)), qw);
+			__m256 p = _mm256_cvtepi32_ps(QF(dot_us8)(z, aw, sy));
+			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * QF(h16)(xk)), p, acc[k]);
+		}
+	}
+	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
+}
+
+static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 0); }
+static QTARGET void QF(dot4_q4_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 1); }
+
+INLINE QTARGET void QF(dot4_k45)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int five) {
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+	float mins[4] = {0, 0, 0, 0};
+	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
+		uint32_t u[4];
+		QF(kscales)(w + 4, u);
+		const uint8_t *sc = (const uint8_t *)u, *qs = w + (five ? 48 : 16);
+		float d = QF(h16)(w), dmin = QF(h16)(w + 2);
+		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+		for (int j = 0; j < 4; j++, qs += 32) {
+			__m256i lo, hi;
+			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
+			__m256i sl = _mm256_set1_epi16(sc[2 * j]), sh = _mm256_set1_epi16(sc[2 * j + 1]);
+			for (int k = 0; k < 4; k++) {
+				const uint8_t *q8 = x + k * xs + 4 + 64 * j;
+				__m256i pl = _mm256_madd_epi16(sl, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8)));
+				__m256i ph = _mm256_madd_epi16(sh, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
+				sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
+			}
+		}
+		for (int k = 0; k < 4; k++) {
+			const uint8_t *xk = x + k * xs;
+			float xd = f32at(xk);
+			mins[k] -= xd * dmin * (float)QF(kmins)(u, xk);
+			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(xd * d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+		}
+	}
+	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]) + mins[k];
+}
+
+static QTARGET void QF(dot4_q4_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_k45)(nb, w, x, xs, o, 0); }
+static QTARGET void QF(dot4_q5_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_k45)(nb, w, x, xs, o, 1); }
+
+// q6_K × 4 tokens: the -32 offset through the Q8_K block sums,
+// 32·Σ_g sc_g·bsum_g, instead of a second maddubs per 32 values.
+static QTARGET void QF(dot4_q6_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) {
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+	for (int b = 0; b < nb; b++, w += 210, x += 292) {
+		const uint8_t *ql = w, *qh = w + 128;
+		const int8_t *sc = (const int8_t *)w + 192;
+		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
+			__m256i q[4];
+			QF(q6unpack)(ql, qh, q);
+			__m256i s[4];
+			for (int c = 0; c < 4; c++) s[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+			for (int k = 0; k < 4; k++) {
+				const uint8_t *q8 = x + k * xs + 4 + 128 * h;
+				for (int c = 0; c < 4; c++) {
+					__m256i p = _mm256_maddubs_epi16(q[c], _mm256_loadu_si256((const __m256i *)(q8 + 32 * c)));
+					sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s[c], p));
+				}
+			}
+		}
+		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+		for (int k = 0; k < 4; k++) {
+			const uint8_t *xk = x + k * xs;
+			__m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(xk + 260)));
+			sumi[k] = _mm256_sub_epi32(sumi[k], _mm256_slli_epi32(off, 5));
+			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f32at(xk) * QF(h16)(w + 208)), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+		}
+	}
+	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
+}
+
+static const qdot4_fn QF(qdot4)[5] = {QF(dot4_q8_0), QF(dot4_q4_0), QF(dot4_q4_K), QF(dot4_q5_K), QF(dot4_q6_K)};
+
+static const qdot_fn QF(qdot)[5] = {QF(dot_q8_0), QF(dot_q4_0), QF(dot_q4_K), QF(dot_q5_K), QF(dot_q6_K)};
+
+#undef QF
+#undef QCAT
+#undef QCAT_
