@@ -62,18 +62,27 @@ func escapePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
+// openIncomplete opens (creating it and its folder) the file's <file>.incomplete.
+func openIncomplete(repo string, j *job) (*os.File, string, error) {
+	inc := j.dest + ".incomplete"
+	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
+		return nil, inc, &Error{Code: CodeWriteFailed, Repo: repo, File: j.entry.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
+	}
+	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, inc, &Error{Code: CodeWriteFailed, Repo: repo, File: j.entry.Path, Msg: "cannot write " + inc, Err: err}
+	}
+	return f, inc, nil
+}
+
 // fetchOnce is one attempt: continue <file>.incomplete from its current size
 // (when its sidecar says the bytes are of this version of the file), verify,
 // rename into place.
 func (c *Client) fetchOnce(ctx context.Context, u, repo string, j *job) (t try, err error) {
 	e := j.entry
-	inc := j.dest + ".incomplete"
-	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
-		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
-	}
-	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
+	f, inc, err := openIncomplete(repo, j)
 	if err != nil {
-		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
+		return t, err
 	}
 	defer func() {
 		if f != nil {

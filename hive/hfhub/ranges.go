@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,13 +45,9 @@ func (c *Client) partSize(size int64) int64 {
 // the rename.
 func (c *Client) fetchRanges(ctx context.Context, u, repo string, j *job) (t try, err error) {
 	e := j.entry
-	inc := j.dest + ".incomplete"
-	if err := os.MkdirAll(filepath.Dir(j.dest), 0o755); err != nil {
-		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot create " + filepath.Dir(j.dest), Err: err}
-	}
-	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE, 0o644)
+	f, inc, err := openIncomplete(repo, j)
 	if err != nil {
-		return t, &Error{Code: CodeWriteFailed, Repo: repo, File: e.Path, Msg: "cannot write " + inc, Err: err}
+		return t, err
 	}
 	defer f.Close()
 	p := readPartial(j.dir, e.Path)

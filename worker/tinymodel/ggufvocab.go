@@ -7,16 +7,7 @@ import (
 	"strings"
 
 	"github.com/rbee-go/rbee/worker/gguf"
-)
-
-// GGUF token types (llama.cpp's llama_token_type).
-const (
-	TokenNormal      int32 = 1
-	TokenUnknown     int32 = 2
-	TokenControl     int32 = 3
-	TokenUserDefined int32 = 4
-	TokenUnused      int32 = 5
-	TokenByte        int32 = 6
+	"github.com/rbee-go/rbee/worker/tokenizer"
 )
 
 // VocabOptions says how to turn a tokenizer.json into GGUF tokenizer
@@ -102,9 +93,9 @@ func vocabKVs(tokenizerJSON, tokenizerConfig []byte, o VocabOptions) ([]kv, erro
 		if id < 0 || id >= o.VocabSize {
 			return nil, fmt.Errorf("tokenizer.json: token %q has id %d outside the vocabulary of %d", s, id, o.VocabSize)
 		}
-		tokens[id], types[id], ids[s] = s, TokenNormal, id
+		tokens[id], types[id], ids[s] = s, tokenizer.TokenNormal, id
 		if o.Model == "llama" && byteToken.MatchString(s) {
-			types[id] = TokenByte
+			types[id] = tokenizer.TokenByte
 		}
 	}
 	unk := tokenContent(cfg.Unk)
@@ -115,16 +106,16 @@ func vocabKVs(tokenizerJSON, tokenizerConfig []byte, o VocabOptions) ([]kv, erro
 		tokens[a.ID], ids[a.Content] = a.Content, a.ID
 		switch {
 		case o.Model == "llama" && a.Content == unk:
-			types[a.ID] = TokenUnknown
+			types[a.ID] = tokenizer.TokenUnknown
 		case a.Special || looksSpecial(a.Content):
-			types[a.ID] = TokenControl
+			types[a.ID] = tokenizer.TokenControl
 		default:
-			types[a.ID] = TokenUserDefined
+			types[a.ID] = tokenizer.TokenUserDefined
 		}
 	}
 	for id := range tokens {
 		if types[id] == 0 {
-			tokens[id], types[id] = fmt.Sprintf("[PAD%d]", id), TokenUnused
+			tokens[id], types[id] = fmt.Sprintf("[PAD%d]", id), tokenizer.TokenUnused
 		}
 	}
 	kvs := []kv{{"tokenizer.ggml.model", o.Model}, {"tokenizer.ggml.pre", o.Pre},
@@ -172,7 +163,7 @@ func spmScores(tokens []string, types []int32, merges []string) []float32 {
 		}
 	}
 	for id, s := range tokens {
-		if types[id] != TokenNormal {
+		if types[id] != tokenizer.TokenNormal {
 			continue
 		}
 		r, ok := rank[s]

@@ -12,6 +12,7 @@ import (
 	"github.com/rbee-go/rbee/worker/gguf"
 	"github.com/rbee-go/rbee/worker/quant"
 	"github.com/rbee-go/rbee/worker/tinymodel"
+	"github.com/rbee-go/rbee/worker/tokenizer"
 )
 
 func buildFile(t *testing.T, s tinymodel.Spec, ty quant.Type) (*gguf.File, []byte) {
@@ -42,16 +43,16 @@ func TestGGUFVocabSentencePiece(t *testing.T) {
 	scores, err := f.Float32s("tokenizer.ggml.scores")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"<unk>", "<s>", "</s>", "<0x00>"}, tokens[:4])
-	assert.Equal(t, []int32{tinymodel.TokenUnknown, tinymodel.TokenControl, tinymodel.TokenControl, tinymodel.TokenByte}, types[:4])
-	assert.Equal(t, tinymodel.TokenByte, types[258], tokens[258])
-	assert.Equal(t, tinymodel.TokenNormal, types[261], tokens[261])
+	assert.Equal(t, []int32{tokenizer.TokenUnknown, tokenizer.TokenControl, tokenizer.TokenControl, tokenizer.TokenByte}, types[:4])
+	assert.Equal(t, tokenizer.TokenByte, types[258], tokens[258])
+	assert.Equal(t, tokenizer.TokenNormal, types[261], tokens[261])
 	// the first merges of tokenizer.json ("▁ t", "i n") rank first
 	assert.Equal(t, "▁t", tokens[261])
 	assert.Equal(t, float32(0), scores[261])
 	assert.Equal(t, "in", tokens[262])
 	assert.Equal(t, float32(-1), scores[262])
 	for id, s := range scores {
-		if types[id] == tinymodel.TokenNormal && len([]rune(tokens[id])) > 1 {
+		if types[id] == tokenizer.TokenNormal && len([]rune(tokens[id])) > 1 {
 			require.Greater(t, s, float32(-58980), "every multi-char token comes from one of the 58980 merges: %q", tokens[id])
 		}
 	}
@@ -94,12 +95,12 @@ func TestGGUFVocabByteLevel(t *testing.T) {
 		text string
 		typ  int32
 	}{
-		0:      {"!", tinymodel.TokenNormal},
-		151643: {"<|endoftext|>", tinymodel.TokenControl},
-		151645: {"<|im_end|>", tinymodel.TokenControl},
-		151657: {"<tool_call>", tinymodel.TokenUserDefined}, // added, not special
-		151659: {"<|fim_prefix|>", tinymodel.TokenControl},  // not special but spelled like a control token
-		151668: {"</think>", tinymodel.TokenUserDefined},
+		0:      {"!", tokenizer.TokenNormal},
+		151643: {"<|endoftext|>", tokenizer.TokenControl},
+		151645: {"<|im_end|>", tokenizer.TokenControl},
+		151657: {"<tool_call>", tokenizer.TokenUserDefined}, // added, not special
+		151659: {"<|fim_prefix|>", tokenizer.TokenControl},  // not special but spelled like a control token
+		151668: {"</think>", tokenizer.TokenUserDefined},
 	} {
 		assert.Equal(t, want.text, tokens[id], id)
 		assert.Equal(t, want.typ, types[id], tokens[id])
