@@ -10,6 +10,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,7 +55,7 @@ func TestCDNGetsNoToken(t *testing.T) {
 			}
 			size := int64(len(f.files["model.safetensors"]))
 			f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: size / 2, CutTimes: 1})
-			out := &syncBuffer{}
+			out := &syncio.Buffer{}
 			opts = append(opts, hfhub.WithRetries(6, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0)))
 			_, err = hfhub.New(hfhub.Config{Endpoint: endpoint, Token: "hf_secret"}, opts...).Download(context.Background(), f.request())
 			require.NoError(t, err, out.String())
@@ -71,7 +72,7 @@ func TestExpiredPresignedURLIsSignedAgain(t *testing.T) {
 	require.NoError(t, err)
 	host := strings.TrimPrefix(cdnURL, "http://")
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{ExpireURLs: 2})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err = f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)
@@ -83,7 +84,7 @@ func TestExpiredPresignedURLIsSignedAgain(t *testing.T) {
 	cdn2, err := f2.srv.StartCDN(hubmirror.DefaultCDNAddr, 0)
 	require.NoError(t, err)
 	f2.srv.SetFaults(weightsPath, hubmirror.Faults{ExpireURLs: 100})
-	out = &syncBuffer{}
+	out = &syncio.Buffer{}
 	_, err = f2.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f2.request())
 	require.ErrorIs(t, err, hfhub.ErrCDN)
 	var he *hfhub.Error
@@ -100,7 +101,7 @@ func TestUnreachableCDNURLIsRedacted(t *testing.T) {
 	_, err := f.srv.StartCDN(hubmirror.DefaultCDNAddr, 0)
 	require.NoError(t, err)
 	f.srv.SetCDNBase("http://127.0.0.2:1") // nothing listens there
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err = f.client(t, hfhub.WithRetries(2, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.ErrorIs(t, err, hfhub.ErrUnavailable)
 	assert.Contains(t, err.Error(), "127.0.0.2:1/repos/")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +25,7 @@ const weightsPath = repoID + "/model.safetensors"
 
 func TestDownloadFreshThenNoop(t *testing.T) {
 	f := newFixture(t)
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	res, err := f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)
@@ -87,7 +88,7 @@ func TestResume(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.srv.SetFaults(weightsPath, tt.faults)
-			out := &syncBuffer{}
+			out := &syncio.Buffer{}
 			res, err := f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 			require.NoError(t, err)
 			f.requireDownloaded(t)
@@ -135,7 +136,7 @@ func TestChecksumMismatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.srv.SetFaults(tt.target, tt.faults)
-			out := &syncBuffer{}
+			out := &syncio.Buffer{}
 			_, err := f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 			assert.Contains(t, out.String(), "checksum mismatch")
 			if tt.ok {
@@ -171,7 +172,7 @@ func TestStallAndServerErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.srv.SetFaults(tt.target, tt.faults)
-			out := &syncBuffer{}
+			out := &syncio.Buffer{}
 			start := time.Now()
 			_, err := f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0)), hfhub.WithStallTimeout(200*time.Millisecond)).
 				Download(context.Background(), f.request())
@@ -381,7 +382,7 @@ func TestRedirectToCDN(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	f := newFixture(t)
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: 1 << 20, CutTimes: 1})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err := f.client(t, hfhub.WithProgress(hfhub.NewBar(out))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,24 +87,6 @@ func (f *fixture) requireDownloaded(t *testing.T) {
 		_, err = os.Stat(filepath.Join(f.dest, name+".incomplete"))
 		require.True(t, os.IsNotExist(err), "%s.incomplete is gone", name)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the progress goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func listen(t *testing.T) net.Listener {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,7 +79,7 @@ func TestParallelRanges(t *testing.T) {
 func TestParallelRangesResumeEachPart(t *testing.T) {
 	f := newRangeFixture(t)
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutAfter: 300 << 10, CutTimes: 3, StallAfter: 100 << 10, StallFor: 20 * time.Millisecond})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err := f.client(hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)
@@ -98,7 +99,7 @@ func TestParallelRangesCutAtHalfThenResumed(t *testing.T) {
 	assert.Contains(t, string(side), `"chunk":1048576`)
 
 	f.srv.ClearFaults()
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err = f.client(hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)
@@ -119,7 +120,7 @@ func TestParallelRangesFallBackToOneStream(t *testing.T) {
 func TestParallelRangesCatchCorruption(t *testing.T) {
 	f := newRangeFixture(t)
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{Corrupt: true, CorruptAt: 5 << 20, CorruptTimes: 1})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err := f.client(hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)
@@ -134,12 +135,12 @@ func TestSwitchingConnectionsKeepsTheBytes(t *testing.T) {
 	_, err := f.client(hfhub.WithConnections(1, 0), hfhub.WithRetries(1, time.Millisecond)).Download(context.Background(), f.request())
 	require.Error(t, err)
 	f.srv.SetFaults(weightsPath, hubmirror.Faults{CutTotal: 2<<20 + 12345, StallAfter: 256 << 10, StallFor: 20 * time.Millisecond})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err = f.client(hfhub.WithRetries(1, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.Error(t, err)
 	assert.Contains(t, out.String(), "resuming model.safetensors at 3.0 MiB", "one stream's bytes become the first parts")
 	f.srv.ClearFaults()
-	out = &syncBuffer{}
+	out = &syncio.Buffer{}
 	_, err = f.client(hfhub.WithConnections(1, 0), hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rbee-go/rbee/hive/hfhub"
 	"github.com/rbee-go/rbee/hive/hubmirror"
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ func TestRateLimitIsWaitedForNotCounted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.srv.SetFaults(tt.target, tt.faults)
-			out := &syncBuffer{}
+			out := &syncio.Buffer{}
 			// One try only: the waits must not use it up.
 			_, err := f.client(t, hfhub.WithRetries(1, time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).
 				Download(context.Background(), f.request())
@@ -60,7 +61,7 @@ func TestRateLimitGivesUpAfterTheBudget(t *testing.T) {
 func TestStalledAPICallsTimeOut(t *testing.T) {
 	f := newFixture(t)
 	f.srv.SetFaults("", hubmirror.Faults{StallAPIFor: time.Minute, StallAPITimes: 2})
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	start := time.Now()
 	_, err := f.client(t, hfhub.WithAPITimeout(200*time.Millisecond), hfhub.WithProgress(hfhub.NewLines(out, 0))).
 		Download(context.Background(), f.request())
@@ -115,7 +116,7 @@ func TestPartialOfAnOlderVersionIsDiscarded(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(f.srv.Dir(), repoID, "model.safetensors"), f.files["model.safetensors"], 0o644))
 	f.srv.ClearFaults()
 	f.srv.ResetStats()
-	out := &syncBuffer{}
+	out := &syncio.Buffer{}
 	_, err = f.client(t, hfhub.WithProgress(hfhub.NewLines(out, 0))).Download(context.Background(), f.request())
 	require.NoError(t, err)
 	f.requireDownloaded(t)

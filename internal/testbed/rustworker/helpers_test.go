@@ -1,7 +1,6 @@
 package rustworker_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/rbee-go/rbee/internal/testbed/harness"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
@@ -46,28 +46,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer is a log both the process and the test touch.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running stand-in.
 type proc struct {
 	cmd    *exec.Cmd
-	out    syncBuffer
+	out    syncio.Buffer
 	port   int
 	exited chan struct{}
 }

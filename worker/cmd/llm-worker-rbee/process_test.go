@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,27 +21,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rbee-go/rbee/internal/syncio"
 	"github.com/rbee-go/rbee/worker"
 	"github.com/rbee-go/rbee/worker/tinymodel"
 )
-
-// syncBuffer collects a process's stderr while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func buildWorker(t *testing.T) string {
 	t.Helper()
@@ -79,14 +61,14 @@ func callbackServer(t *testing.T) (string, <-chan worker.ReadyCallback) {
 
 type workerProc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncio.Buffer
 	exited chan struct{}
 	err    error // Wait's result, after exited
 }
 
 func startWorker(t *testing.T, bin string, args ...string) *workerProc {
 	t.Helper()
-	p := &workerProc{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &workerProc{cmd: exec.Command(bin, args...), stderr: &syncio.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() {
