@@ -41,12 +41,16 @@ type vsFigures struct {
 // models in BF16, F16, Q8_0 and Q4_K_M, 2 threads each, 128-token prompt,
 // 64 greedy decode steps; alternating, vsRounds rounds, medians; the
 // STREAM triad (2 threads) between rounds gives the decode roofline.
+// RBEE_BENCH_TYPES=BF16,Q8_0 runs only those types.
 func BenchmarkWorkerVsLlamaCpp(b *testing.B) {
 	tl := newTiler(b)
 	var rows []vsFigures
 	for range b.N {
 		rows = rows[:0]
 		for _, bf := range benchFiles() {
+			if only := os.Getenv("RBEE_BENCH_TYPES"); only != "" && !slices.Contains(strings.Split(only, ","), bf.Name) {
+				continue
+			}
 			rows = append(rows, vsType(b, tl, bf))
 		}
 	}

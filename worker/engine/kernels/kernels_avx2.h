@@ -109,8 +109,10 @@ INLINE AVX2 void matmul_avx2_dt(const int dt, const void *w, int cols, const flo
 	if (tb < 3) tb = 3;
 	for (int t0 = 0; t0 < n; t0 += tb) {
 		int t1 = t0 + tb < n ? t0 + tb : n;
+		// Fewer than a tile of tokens (decode): one row at a time, as in
+		// kernels_avx512.h.
 		int r = r0;
-		for (; r + 4 <= r1; r += 4) {
+		for (; n >= 3 && r + 4 <= r1; r += 4) {
 			const char *wr = (const char *)w + (size_t)r * rb;
 			int t = t0;
 			for (; t + 3 <= t1; t += 3) k4x3(dt, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r, ldo);
