@@ -12,24 +12,6 @@ INLINE AVX512 __m512 load16z(const int dt, const void *row, int c) {
 	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(p)), 16));
 }
 
-// z4x1: four rows against one token.
-INLINE AVX512 void z4x1(const int dt, const char *w, size_t rb, int cols, const float *x, float *o) {
-	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-	int full = cols / 16 * 16;
-	for (int c = 0; c < full; c += 16) {
-		__m512 xv = _mm512_loadu_ps(x + c);
-		a0 = _mm512_fmadd_ps(load16z(dt, w, c), xv, a0);
-		a1 = _mm512_fmadd_ps(load16z(dt, w + rb, c), xv, a1);
-		a2 = _mm512_fmadd_ps(load16z(dt, w + 2 * rb, c), xv, a2);
-		a3 = _mm512_fmadd_ps(load16z(dt, w + 3 * rb, c), xv, a3);
-	}
-	float s[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2), _mm512_reduce_add_ps(a3)};
-	for (int i = 0; i < 4; i++) {
-		for (int c = full; c < cols; c++) s[i] += wval(dt, w + i * rb, c) * x[c];
-		o[i] = s[i];
-	}
-}
-
 // z1x1: one row against one token.
 INLINE AVX512 float z1x1(const int dt, const char *w, int cols, const float *x) {
 	__m512 a = _mm512_setzero_ps();
@@ -40,16 +22,18 @@ INLINE AVX512 float z1x1(const int dt, const char *w, int cols, const float *x) 
 	return s;
 }
 
-// z4x6: four rows against six tokens; 24 accumulators + 4 weights + 1 x.
-INLINE AVX512 void z4x6(const int dt, const char *w, size_t rb, int cols, const float *x, float *o, int ldo) {
+// z4xt: four rows against nt ≤ 6 tokens; 24 accumulators + 4 weights + 1 x.
+// nt is a constant at every call site, so each count compiles to its own
+// fully unrolled tile (a token block's remainder runs at tile speed too).
+INLINE AVX512 void z4xt(const int dt, const int nt, const char *w, size_t rb, int cols, const float *x, float *o, int ldo) {
 	__m512 acc[4][6];
 	for (int i = 0; i < 4; i++)
-		for (int t = 0; t < 6; t++) acc[i][t] = _mm512_setzero_ps();
+		for (int t = 0; t < nt; t++) acc[i][t] = _mm512_setzero_ps();
 	int full = cols / 16 * 16;
 	for (int c = 0; c < full; c += 16) {
 		__m512 w0 = load16z(dt, w, c), w1 = load16z(dt, w + rb, c);
 		__m512 w2 = load16z(dt, w + 2 * rb, c), w3 = load16z(dt, w + 3 * rb, c);
-		for (int t = 0; t < 6; t++) {
+		for (int t = 0; t < nt; t++) {
 			__m512 xv = _mm512_loadu_ps(x + (size_t)t * cols + c);
 			acc[0][t] = _mm512_fmadd_ps(w0, xv, acc[0][t]);
 			acc[1][t] = _mm512_fmadd_ps(w1, xv, acc[1][t]);
@@ -59,12 +43,23 @@ INLINE AVX512 void z4x6(const int dt, const char *w, size_t rb, int cols, const 
 	}
 	for (int i = 0; i < 4; i++) {
 		const char *row = w + i * rb;
-		for (int t = 0; t < 6; t++) {
+		for (int t = 0; t < nt; t++) {
 			const float *xt = x + (size_t)t * cols;
 			float s = _mm512_reduce_add_ps(acc[i][t]);
 			for (int c = full; c < cols; c++) s += wval(dt, row, c) * xt[c];
 			o[(size_t)t * ldo + i] = s;
 		}
+	}
+}
+
+// z4rest: the last 1..5 tokens of a block through their own tile.
+INLINE AVX512 void z4rest(const int dt, int nt, const char *w, size_t rb, int cols, const float *x, float *o, int ldo) {
+	switch (nt) {
+	case 1: z4xt(dt, 1, w, rb, cols, x, o, ldo); break;
+	case 2: z4xt(dt, 2, w, rb, cols, x, o, ldo); break;
+	case 3: z4xt(dt, 3, w, rb, cols, x, o, ldo); break;
+	case 4: z4xt(dt, 4, w, rb, cols, x, o, ldo); break;
+	default: z4xt(dt, 5, w, rb, cols, x, o, ldo); break;
 	}
 }
 
@@ -82,8 +77,8 @@ INLINE AVX512 void matmul_avx512_dt(const int dt, const void *w, int cols, const
 		for (; n >= 6 && r + 4 <= r1; r += 4) {
 			const char *wr = (const char *)w + (size_t)r * rb;
 			int t = t0;
-			for (; t + 6 <= t1; t += 6) z4x6(dt, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r, ldo);
-			for (; t < t1; t++) z4x1(dt, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r);
+			for (; t + 6 <= t1; t += 6) z4xt(dt, 6, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r, ldo);
+			if (t < t1) z4rest(dt, t1 - t, wr, rb, cols, x + (size_t)t * cols, out + (size_t)t * ldo + r, ldo);
 		}
 		for (; r < r1; r++) {
 			const char *wr = (const char *)w + (size_t)r * rb;

@@ -75,6 +75,8 @@ func TestMatMul(t *testing.T) {
 		{1, 1, 1}, {3, 7, 1}, {4, 16, 1}, {5, 17, 2}, {17, 33, 3}, {9, 15, 4},
 		{64, 100, 5}, {130, 64, 7}, {33, 257, 1}, {300, 2048, 1}, {7, 48, 10},
 		{600, 900, 2}, {13, 40, 13}, {8, 2048, 12}, {4, 31, 6},
+		// every remainder after 6-token tiles, and one after a 30-token block
+		{9, 40, 8}, {12, 40, 9}, {8, 33, 11}, {8, 2048, 35},
 	}
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
 		for _, s := range sizes {
