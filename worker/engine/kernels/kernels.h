@@ -25,3 +25,17 @@ void rb_quantize_acts(int k, const float *x, int nvals, void *dst);
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1);
 int rb_qsimd(void);
+
+// rb_pool: threads that run matrix products with the caller (cpool.c).
+// rb_pool_matmuls runs nprod ≤ RB_MAXPROD products of n tokens of width
+// cols: product i has meta[3i..3i+2] = dtype, rows, rows per chunk, weights
+// wi, input ini (x for float weights, quantized x for dtype ≥ 3) and
+// output outi [n][rows]; it returns when all are done.
+#define RB_MAXPROD 3
+typedef struct rb_pool rb_pool;
+rb_pool *rb_pool_new(int threads);
+void rb_pool_free(rb_pool *p);
+void rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int *meta,
+                     const void *w0, const void *in0, float *out0,
+                     const void *w1, const void *in1, float *out1,
+                     const void *w2, const void *in2, float *out2);

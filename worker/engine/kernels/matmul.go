@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 )
 
 // chunkBytes is the weight bytes one worker takes per grab: large enough to
@@ -66,11 +67,29 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			}
 		}
 	}
+	var grain [8]int
+	var in [8]unsafe.Pointer
+	for i, pr := range ps {
+		if i < len(grain) {
+			grain[i] = max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
+			switch {
+			case pr.W.DType.Quantized():
+				in[i] = unsafe.Pointer(&xq[b2i(pr.W.DType.kActs())][0])
+			case pr.W.DType == BF16:
+				in[i] = unsafe.Pointer(&xp[0])
+			default:
+				in[i] = unsafe.Pointer(&x[0])
+			}
+		}
+	}
+	if len(ps) <= len(grain) && p.c.matmuls(mode, n, cols, ps, in[:len(ps)], grain[:len(ps)]) {
+		return
+	}
 	p.chunks = p.chunks[:0]
 	for i, pr := range ps {
-		grain := max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
-		for lo := 0; lo < pr.W.Rows; lo += grain {
-			p.chunks = append(p.chunks, chunk{i, lo, min(lo+grain, pr.W.Rows)})
+		g := max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
+		for lo := 0; lo < pr.W.Rows; lo += g {
+			p.chunks = append(p.chunks, chunk{i, lo, min(lo+g, pr.W.Rows)})
 		}
 	}
 	p.forChunks(len(p.chunks), 1, func(_, lo, hi int) {

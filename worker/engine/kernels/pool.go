@@ -24,6 +24,7 @@ type Pool struct {
 	chunks  []chunk   // work queue of MatMuls (guarded by mu)
 	// quantized activations for Q8_0/Q4_0 and K-quant products (guarded by mu)
 	qscratch [2][]byte
+	c        cpool // C threads for the matrix products (cgo builds)
 }
 
 // task is one parallel call: items [0,total) in chunks of grain.
@@ -54,7 +55,7 @@ func NewPool(n int) *Pool {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	p := &Pool{n: n, wake: make([]chan *task, n)}
+	p := &Pool{n: n, wake: make([]chan *task, n), c: newCPool(n - 1)}
 	for w := 1; w < n; w++ {
 		// One slot: a worker that has not yet picked up an earlier task is
 		// skipped rather than waited for (it finds that task drained).
@@ -80,6 +81,8 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
+	p.c.close()
+	p.c = cpool{} // MatMuls then falls to forChunks, which panics
 	for _, ch := range p.wake[1:] {
 		close(ch)
 	}

@@ -1,0 +1,40 @@
+//go:build cgo
+
+package kernels
+
+/*
+#include "kernels.h"
+*/
+import "C"
+
+import "unsafe"
+
+// cpool is the C thread pool that runs matrix products (cpool.c).
+type cpool struct{ p *C.rb_pool }
+
+func newCPool(threads int) cpool { return cpool{C.rb_pool_new(C.int(threads))} }
+
+func (c cpool) close() {
+	if c.p != nil {
+		C.rb_pool_free(c.p)
+	}
+}
+
+// matmuls runs ps on the C threads; false if it cannot (more products
+// than the C side takes), and the caller uses the Go pool instead.
+// in[i] is product i's input: float32 x or quantized x.
+func (c cpool) matmuls(mode, n, cols int, ps []Product, in []unsafe.Pointer, grain []int) bool {
+	if c.p == nil || len(ps) > C.RB_MAXPROD {
+		return false
+	}
+	var meta [3 * C.RB_MAXPROD]C.int
+	var w, out [C.RB_MAXPROD]unsafe.Pointer
+	var inp [C.RB_MAXPROD]unsafe.Pointer
+	for i, pr := range ps {
+		meta[3*i], meta[3*i+1], meta[3*i+2] = C.int(pr.W.DType), C.int(pr.W.Rows), C.int(grain[i])
+		w[i], out[i], inp[i] = unsafe.Pointer(&pr.W.Data[0]), unsafe.Pointer(&pr.Out[0]), in[i]
+	}
+	C.rb_pool_matmuls(c.p, C.int(mode), C.int(n), C.int(cols), C.int(len(ps)), &meta[0],
+		w[0], inp[0], (*C.float)(out[0]), w[1], inp[1], (*C.float)(out[1]), w[2], inp[2], (*C.float)(out[2]))
+	return true
+}
