@@ -35,8 +35,10 @@ struct rb_pool {
 	int nthreads; // C threads besides the caller
 	pthread_t *th;
 	job_t job;
-	// ticket: generation << 32 | next chunk, taken with a CAS so a thread
-	// still looking at the previous job cannot take a chunk of this one.
+	// ticket: generation << 40 | chunks << 20 | next chunk, taken with a
+	// CAS. It carries the chunk count so that a thread still in the
+	// previous job never reads the job while it is being rewritten: a
+	// successful CAS of generation g with next < chunks means job g is live.
 	_Atomic uint64_t ticket;
 	_Atomic int done, stop, sleepers, waiting;
 	_Atomic uint32_t gen;
@@ -61,17 +63,17 @@ static void run_chunk(const job_t *j, int c) {
 		rb_matmul(j->mode, j->dtype[p], j->w[p], j->cols, j->in[p], j->n, j->out[p], j->rows[p], lo, hi);
 }
 
+#define GEN_MASK 0xffffffu
+#define CHUNK_MASK 0xfffffu // RB_MAXCHUNKS
+
 // work takes chunks of generation g until none are left.
 static void work(rb_pool *p, uint32_t g) {
-	const job_t *j = &p->job;
 	for (;;) {
 		uint64_t t = atomic_load(&p->ticket);
-		if ((uint32_t)(t >> 32) != g) return;
-		// Read only now: the job of generation g is published by then.
-		int total = j->first[j->nprod];
-		if ((int)(uint32_t)t >= total) return;
+		int next = (int)(t & CHUNK_MASK), total = (int)(t >> 20 & CHUNK_MASK);
+		if ((uint32_t)(t >> 40) != (g & GEN_MASK) || next >= total) return;
 		if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1)) continue;
-		run_chunk(j, (int)(uint32_t)t);
+		run_chunk(&p->job, next);
 		if (atomic_fetch_add(&p->done, 1) + 1 == total && atomic_load(&p->waiting)) {
 			pthread_mutex_lock(&p->mu);
 			pthread_cond_broadcast(&p->finished);
@@ -128,7 +130,7 @@ void rb_pool_free(rb_pool *p) {
 	free(p);
 }
 
-void rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int *meta,
+int rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int *meta,
                      const void *w0, const void *in0, float *out0,
                      const void *w1, const void *in1, float *out1,
                      const void *w2, const void *in2, float *out2) {
@@ -142,9 +144,10 @@ void rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int
 		j->first[i + 1] = j->first[i] + (j->rows[i] + j->grain[i] - 1) / j->grain[i];
 	}
 	int total = j->first[nprod];
+	if (total > (int)CHUNK_MASK) return 0;
 	uint32_t g = atomic_load(&p->gen) + 1;
 	atomic_store(&p->done, 0);
-	atomic_store(&p->ticket, (uint64_t)g << 32);
+	atomic_store(&p->ticket, (uint64_t)(g & GEN_MASK) << 40 | (uint64_t)total << 20);
 	atomic_store(&p->gen, g); // publishes the job (seq_cst)
 	if (atomic_load(&p->sleepers) > 0) {
 		pthread_mutex_lock(&p->mu);
@@ -163,4 +166,5 @@ void rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int
 			pthread_mutex_unlock(&p->mu);
 		}
 	}
+	return 1;
 }

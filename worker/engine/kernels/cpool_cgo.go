@@ -20,8 +20,8 @@ func (c cpool) close() {
 	}
 }
 
-// matmuls runs ps on the C threads; false if it cannot (more products
-// than the C side takes), and the caller uses the Go pool instead.
+// matmuls runs ps on the C threads; false if it cannot (more products or
+// row chunks than the C side takes), and the caller uses the Go pool.
 // in[i] is product i's input: float32 x or quantized x.
 func (c cpool) matmuls(mode, n, cols int, ps []Product, in []unsafe.Pointer, grain []int) bool {
 	if c.p == nil || len(ps) > C.RB_MAXPROD {
@@ -34,7 +34,6 @@ func (c cpool) matmuls(mode, n, cols int, ps []Product, in []unsafe.Pointer, gra
 		meta[3*i], meta[3*i+1], meta[3*i+2] = C.int(pr.W.DType), C.int(pr.W.Rows), C.int(grain[i])
 		w[i], out[i], inp[i] = unsafe.Pointer(&pr.W.Data[0]), unsafe.Pointer(&pr.Out[0]), in[i]
 	}
-	C.rb_pool_matmuls(c.p, C.int(mode), C.int(n), C.int(cols), C.int(len(ps)), &meta[0],
-		w[0], inp[0], (*C.float)(out[0]), w[1], inp[1], (*C.float)(out[1]), w[2], inp[2], (*C.float)(out[2]))
-	return true
+	return C.rb_pool_matmuls(c.p, C.int(mode), C.int(n), C.int(cols), C.int(len(ps)), &meta[0],
+		w[0], inp[0], (*C.float)(out[0]), w[1], inp[1], (*C.float)(out[1]), w[2], inp[2], (*C.float)(out[2])) == 1
 }

@@ -30,12 +30,13 @@ int rb_qsimd(void);
 // rb_pool_matmuls runs nprod ≤ RB_MAXPROD products of n tokens of width
 // cols: product i has meta[3i..3i+2] = dtype, rows, rows per chunk, weights
 // wi, input ini (x for float weights, quantized x for dtype ≥ 3) and
-// output outi [n][rows]; it returns when all are done.
+// output outi [n][rows]; it returns 1 when all are done, or 0 at once if
+// they need more than 2^20-1 row chunks (the caller runs them otherwise).
 #define RB_MAXPROD 3
 typedef struct rb_pool rb_pool;
 rb_pool *rb_pool_new(int threads);
 void rb_pool_free(rb_pool *p);
-void rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int *meta,
+int rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int *meta,
                      const void *w0, const void *in0, float *out0,
                      const void *w1, const void *in1, float *out1,
                      const void *w2, const void *in2, float *out2);
