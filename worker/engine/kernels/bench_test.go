@@ -41,13 +41,13 @@ func BenchmarkMatMulMode(b *testing.B) {
 }
 
 // BenchmarkQMatMulMode: the quantized kernels on one core for a
-// TinyLlama-sized 2048×2048 matrix, decode (n=1) and prefill (n=64), per
+// TinyLlama-sized 2048×2048 matrix, decode (n=1) and prefill (n=64, 128), per
 // mode; activations quantized beforehand (as the pool does once per call).
 func BenchmarkQMatMulMode(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, d := range qtypes {
 		m := randBlocks(r, d, 2048, 2048)
-		for _, n := range []int{1, 64} {
+		for _, n := range []int{1, 64, 128} {
 			x := randActs(r, n, m.Cols)
 			xq := make([]byte, n*kernels.ActRowBytes(d, m.Cols))
 			kernels.QuantizeActsC(kernels.KActs(d), x, n, m.Cols, xq)
