@@ -10,7 +10,10 @@
 // one accumulator per (row, token) where dot_32 alternates two.
 #define QT_TOKS 4
 // Rows per Q8_0/Q4_0 tile: VNNI has 32 vector registers, AVX2 16.
-#define QT_ROWS (QVNNI ? 2 : 1)
+#ifndef QR
+#define QR 4
+#endif
+#define QT_ROWS (QVNNI ? QR : 1)
 #define QT_MAXR 4
 // Token groups of four per K-quant tile: 2 rows × 8 tokens keep 16
 // accumulators, which VNNI's 32 registers hold.
@@ -138,18 +141,34 @@ INLINE QTARGET void QF(tile_q6)(int nb, const uint8_t *w, size_t rb, const uint8
 	for (int g = 0; g < NG; g++) QF(store8)(acc[g], o + 4 * g * ldo, ldo, nr);
 }
 
-// q8_0 (four 0) / q4_0 (four 1) × q8_0. VNNI: an unsigned × signed dpbusd
-// per (row, token) whose accumulator starts at an offset correction: Q8_0
-// activations +128 (x ^ 0x80) against -128·Σw; Q4_0's nibbles 0..15
-// against -8·Σx. AVX2: the sign trick of dot_32.
+// The sums of v0..v7's 8 float lanes as [v0 v1 v2 v3 | v4 v5 v6 v7]
+// (by value: an accumulator array whose address is taken is stored to
+// memory on every step).
+INLINE QTARGET __m256 QF(red8f)(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 v4, __m256 v5, __m256 v6, __m256 v7) {
+	__m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v0, v1), _mm256_hadd_ps(v2, v3));
+	__m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v4, v5), _mm256_hadd_ps(v6, v7));
+	return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// q8_0 (four 0) / q4_0 (four 1) × q8_0, NR rows (2 or 4 with VNNI, else
+// 1) × 4 tokens. VNNI: an unsigned × signed dpbusd per (row, token) whose
+// accumulator starts at an offset correction: Q8_0 activations +128
+// (x ^ 0x80) against -128·Σw; Q4_0's nibbles 0..15 against -8·Σx. AVX2:
+// the sign trick of dot_32. The block's scale products dw·dx are made
+// four at a time into sc, which the fmas read as broadcasts.
 INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o,
                                 size_t ldo, const int NR, const int four) {
-	__m256 acc[QT_MAXR][QT_TOKS];
-	for (int i = 0; i < NR; i++)
-		for (int k = 0; k < QT_TOKS; k++) acc[i][k] = _mm256_setzero_ps();
+	// two arrays of 8: gcc keeps 256-byte arrays in registers, not 512
+	__m256 acc0[8], acc1[8];
+#define QT_ACC(i, k) ((i) < 2 ? acc0 : acc1)[4 * ((i) & 1) + (k)]
+	for (int p = 0; p < 8; p++) acc0[p] = acc1[p] = _mm256_setzero_ps();
 	const int wb = four ? 18 : 34;
 	const __m256i z = _mm256_setzero_si256();
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
+		float sc[QT_MAXR * QT_TOKS];
+		__m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)i16at(x), (short)i16at(x + xs), (short)i16at(x + 2 * xs),
+		                                        (short)i16at(x + 3 * xs), 0, 0, 0, 0));
+		for (int i = 0; i < NR; i++) _mm_storeu_ps(sc + 4 * i, _mm_mul_ps(_mm_set1_ps(QF(h16)(w + i * rb)), dx));
 		__m256i xv[QT_TOKS], wv[QT_MAXR];
 		for (int k = 0; k < QT_TOKS; k++) xv[k] = _mm256_loadu_si256((const __m256i *)(x + k * xs + 2));
 #if QVNNI
@@ -165,7 +184,6 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8
 		for (int i = 0; i < NR; i++) wv[i] = QF(w32)(w + i * rb, four);
 #endif
 		for (int i = 0; i < NR; i++) {
-			float dw = QF(h16)(w + i * rb);
 #if !QVNNI
 			__m256i aw = _mm256_sign_epi8(wv[i], wv[i]);
 #endif
@@ -175,12 +193,18 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8
 #else
 				__m256i p = QF(dot_us8)(z, aw, _mm256_sign_epi8(xv[k], wv[i]));
 #endif
-				acc[i][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * QF(h16)(x + k * xs)), _mm256_cvtepi32_ps(p), acc[i][k]);
+				QT_ACC(i, k) = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(sc + 4 * i + k), QT_ACC(i, k));
 			}
 		}
 	}
-	for (int i = 0; i < NR; i++)
-		for (int k = 0; k < QT_TOKS; k++) o[k * ldo + i] = QF(hsum8)(acc[i][k]);
+	if (NR == 1) {
+		for (int k = 0; k < QT_TOKS; k++) o[k * ldo] = QF(hsum8)(acc0[k]);
+		return;
+	}
+	QF(store8)(QF(red8f)(acc0[0], acc0[1], acc0[2], acc0[3], acc0[4], acc0[5], acc0[6], acc0[7]), o, ldo, 2);
+	if (NR > 2)
+		QF(store8)(QF(red8f)(acc1[0], acc1[1], acc1[2], acc1[3], acc1[4], acc1[5], acc1[6], acc1[7]), o + 2, ldo, 2);
+#undef QT_ACC
 }
 
 #define QT_DEF(name, call)                                                                                      \
