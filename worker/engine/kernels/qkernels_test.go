@@ -151,8 +151,14 @@ func TestQuantMatMul(t *testing.T) {
 	t.Cleanup(pool.Close)
 	t.Logf("quantized modes %v", kernels.QModes())
 	r := rand.New(rand.NewPCG(5, 6))
+	// The prefill tiles take 2 or 4 rows × 4 or 8 tokens: row and token
+	// counts around and between those, n = 1..9 and past 64.
 	sizes := []struct{ rows, cols, n int }{
 		{1, 256, 1}, {3, 512, 2}, {17, 256, 5}, {64, 768, 1}, {5, 2048, 3}, {9, 1024, 13}, {130, 256, 7},
+		{6, 256, 64}, {13, 512, 67},
+	}
+	for n := 1; n <= 9; n++ {
+		sizes = append(sizes, struct{ rows, cols, n int }{7, 512, n})
 	}
 	for _, d := range qtypes {
 		for _, s := range sizes {
@@ -226,6 +232,47 @@ func checkQuant(t *testing.T, pool *kernels.Pool, r *rand.Rand, d kernels.DType,
 	got := make([]float32, n*rows)
 	pool.MatMul(got, x, n, w)
 	check("pool", got)
+}
+
+// The prefill tiles against the one-token kernels (decode) in each mode:
+// the K-quant tiles give the same bits (same integer lane sums, same fma
+// per block); Q8_0/Q4_0 sum their blocks in another order, within a few
+// float32 roundings (TestQuantMatMul bounds both against float64). Row
+// ranges as the pool hands them out (multiples of 4 but the last) give
+// the same bits as one range.
+func TestQuantTiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const rows, cols, n = 23, 512, 19
+	for _, d := range qtypes {
+		w := randBlocks(r, d, rows, cols)
+		x := randActs(r, n, cols)
+		xb := kernels.ActRowBytes(d, cols)
+		xq := make([]byte, n*xb)
+		kernels.QuantizeActs(kernels.KActs(d), x, n, cols, xq)
+		for _, mode := range kernels.QModes() {
+			got := make([]float32, n*rows)
+			kernels.QMatMulMode(mode, got, xq, n, w)
+			one := make([]float32, n*rows)
+			for tk := range n {
+				kernels.QMatMulMode(mode, one[tk*rows:(tk+1)*rows], xq[tk*xb:(tk+1)*xb], 1, w)
+			}
+			var worst float64
+			for o := range got {
+				if diff := math.Abs(float64(got[o] - one[o])); diff > 0 {
+					worst = math.Max(worst, diff/math.Max(math.Abs(float64(one[o])), 1e-30))
+				}
+			}
+			t.Logf("%v mode %d: tile vs one-token kernel, largest relative difference %.3g", d, mode, worst)
+			if kernels.KActs(d) {
+				require.Equal(t, one, got, "%v mode %d: K-quant tile differs from the one-token kernel", d, mode)
+			}
+			ranged := make([]float32, n*rows)
+			for _, rg := range [][2]int{{0, 4}, {4, 12}, {12, 20}, {20, 23}} {
+				kernels.QMatMulRange(mode, ranged, xq, n, w, rg[0], rg[1])
+			}
+			require.Equal(t, got, ranged, "%v mode %d: row ranges", d, mode)
+		}
+	}
 }
 
 // Matrix.Row is the reference dequantization (quant.Dequantize), and the
