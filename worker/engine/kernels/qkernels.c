@@ -147,27 +147,33 @@ void rb_quantize_acts(int k, const float *x, int nvals, void *dst) {
 	}
 }
 
-// Token blocks keep the quantized activations of a block in L2; within
-// one, four tokens (a tile's) stay in L1 while the chunk of rows (from
-// L2) is swept over them. Rows past the last full tile go through the
-// one-row tile, tokens past the last full tile through dot.
+// Token blocks of ~256 KB of activations stay in L2, and so do row blocks
+// of ~256 KB of weights (the pool's chunks are that size already; a whole
+// matrix in one call, as the benchmarks do, is cut the same way); within
+// them a tile's tokens stay in L1 while the block's rows are swept over
+// them. Rows past the last full tile go through the one-row tile, tokens
+// past the last full tile through dot.
 static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
                          float *out, int ldo, int r0, int r1) {
 	int t = dtype - 3, nb = cols / qblock_vals[t];
 	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
-	int tb = (int)((256u << 10) / (xb ? xb : 1));
+	int tb = (int)((256u << 10) / (xb ? xb : 1)), rbk = (int)((256u << 10) / (rb ? rb : 1));
 	tb = tb < q->toks ? q->toks : tb / q->toks * q->toks;
+	rbk = rbk < q->rows ? q->rows : rbk / q->rows * q->rows;
 	const uint8_t *w8 = w, *x8 = xq;
 	for (int t0 = 0; t0 < n; t0 += tb) {
-		int t1 = t0 + tb < n ? t0 + tb : n, tt = t0;
-		for (; q->tile && tt + q->toks <= t1; tt += q->toks) {
-			int r = r0;
-			for (; r + q->rows <= r1; r += q->rows)
-				q->tile(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tt * xb, xb, out + (size_t)tt * ldo + r, (size_t)ldo);
-			for (; r < r1; r++)
-				q->tile1(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tt * xb, xb, out + (size_t)tt * ldo + r, (size_t)ldo);
+		int t1 = t0 + tb < n ? t0 + tb : n, tf = t0;
+		for (int b0 = r0; b0 < r1; b0 += rbk) {
+			int b1 = b0 + rbk < r1 ? b0 + rbk : r1;
+			for (tf = t0; q->tile && tf + q->toks <= t1; tf += q->toks) {
+				int r = b0;
+				for (; r + q->rows <= b1; r += q->rows)
+					q->tile(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo);
+				for (; r < b1; r++)
+					q->tile1(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo);
+			}
 		}
-		for (; tt < t1; tt++)
+		for (int tt = tf; tt < t1; tt++)
 			for (int r = r0; r < r1; r++)
 				out[(size_t)tt * ldo + r] = q->dot(nb, w8 + (size_t)r * rb, x8 + (size_t)tt * xb);
 	}

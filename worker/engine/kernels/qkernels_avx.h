@@ -14,20 +14,6 @@ INLINE QTARGET float QF(hsum8)(__m256 v) {
 	return _mm_cvtss_f32(s);
 }
 
-// The exact sum of 8 int32 lanes.
-INLINE QTARGET int32_t QF(hsumi)(__m256i v) {
-	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-	return _mm_cvtsi128_si32(s);
-}
-
-// acc + (float)s·scale in one rounding: the K-quant kernels' float step
-// per block, the same in dot_* and the prefill tiles (which do it per lane).
-INLINE QTARGET float QF(fmas)(int32_t s, float scale, float acc) {
-	return _mm_cvtss_f32(_mm_fmadd_ss(_mm_cvtsi32_ss(_mm_setzero_ps(), s), _mm_set_ss(scale), _mm_set_ss(acc)));
-}
-
 // acc + the sums of four u8·s8 products per int32 lane.
 INLINE QTARGET __m256i QF(dot_us8)(__m256i acc, __m256i u, __m256i s) {
 #if QVNNI
@@ -141,16 +127,16 @@ INLINE QTARGET void QF(q6unpack)(const uint8_t *ql, const uint8_t *qh, __m256i q
 }
 
 // q4_K (five 0) and q5_K (five 1): per 64 values, low then high nibbles
-// (plus the 5th bit from qh), each 32 under one 6-bit scale. Per block the
-// integer sums are exact; the float steps are fmas.
+// (plus the 5th bit from qh), each 32 under one 6-bit scale.
 INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, const int five) {
-	float acc = 0, mins = 0;
+	__m256 acc = _mm256_setzero_ps();
+	float mins = 0;
 	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
 		uint32_t u[4];
 		QF(kscales)(w + 4, u);
 		const uint8_t *sc = (const uint8_t *)u;
 		float xd = f32at(x);
-		mins = QF(fmas)(-QF(kmins)(u, x), xd * QF(h16)(w + 2), mins);
+		mins -= xd * QF(h16)(w + 2) * (float)QF(kmins)(u, x);
 		const uint8_t *qs = w + (five ? 48 : 16), *q8 = x + 4;
 		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
 		__m256i sumi = _mm256_setzero_si256();
@@ -162,9 +148,9 @@ INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, con
 			sumi = QF(dot_ss16)(sumi, pl, _mm256_set1_epi16(sc[2 * j]));
 			sumi = QF(dot_ss16)(sumi, ph, _mm256_set1_epi16(sc[2 * j + 1]));
 		}
-		acc = QF(fmas)(QF(hsumi)(sumi), xd * QF(h16)(w), acc);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(xd * QF(h16)(w)), _mm256_cvtepi32_ps(sumi), acc);
 	}
-	return acc + mins;
+	return QF(hsum8)(acc) + mins;
 }
 
 static QTARGET float QF(dot_q4_K)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_k45)(nb, w, x, 0); }
@@ -181,7 +167,7 @@ INLINE QTARGET __m256i QF(q6negsc)(const uint8_t *w) {
 // q6_K: 6-bit values 0..63 (ql nibble | 2 qh bits << 4) with the -32
 // offset through the block sums (q6negsc), per 16 values one scale.
 static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
-	float acc = 0;
+	__m256 acc = _mm256_setzero_ps();
 	for (int b = 0; b < nb; b++, w += 210, x += 292) {
 		const uint8_t *ql = w, *qh = w + 128, *q8 = x + 4;
 		const int8_t *sc = (const int8_t *)w + 192;
@@ -195,9 +181,9 @@ static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
 				sumi = QF(dot_ss16)(sumi, p, s);
 			}
 		}
-		acc = QF(fmas)(QF(hsumi)(sumi), f32at(x) * QF(h16)(w + 208), acc);
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(f32at(x) * QF(h16)(w + 208)), _mm256_cvtepi32_ps(sumi), acc);
 	}
-	return acc;
+	return QF(hsum8)(acc);
 }
 
 

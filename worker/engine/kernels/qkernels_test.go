@@ -235,11 +235,11 @@ func checkQuant(t *testing.T, pool *kernels.Pool, r *rand.Rand, d kernels.DType,
 }
 
 // The prefill tiles against the one-token kernels (decode) in each mode:
-// the K-quant tiles give the same bits (same integer lane sums, same fma
-// per block); Q8_0/Q4_0 sum their blocks in another order, within a few
-// float32 roundings (TestQuantMatMul bounds both against float64). Row
-// ranges as the pool hands them out (multiples of 4 but the last) give
-// the same bits as one range.
+// both sum the same exact integers per block but round in float in
+// another order (TestQuantMatMul bounds each against float64); logged
+// here as the largest difference relative to Σ|w·xq| of the product.
+// Row ranges as the pool hands them out (multiples of 4 but the last)
+// give the same bits as one range.
 func TestQuantTiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const rows, cols, n = 23, 512, 19
@@ -259,13 +259,11 @@ func TestQuantTiles(t *testing.T) {
 			var worst float64
 			for o := range got {
 				if diff := math.Abs(float64(got[o] - one[o])); diff > 0 {
-					worst = math.Max(worst, diff/math.Max(math.Abs(float64(one[o])), 1e-30))
+					worst = math.Max(worst, diff/absDot(d, w, xq, o/rows, o%rows))
 				}
 			}
-			t.Logf("%v mode %d: tile vs one-token kernel, largest relative difference %.3g", d, mode, worst)
-			if kernels.KActs(d) {
-				require.Equal(t, one, got, "%v mode %d: K-quant tile differs from the one-token kernel", d, mode)
-			}
+			t.Logf("%v mode %d: tile vs one-token kernel, largest difference %.3g of Σ|w·xq|", d, mode, worst)
+			require.Less(t, worst, float64(cols)*0x1p-23, "%v mode %d", d, mode)
 			ranged := make([]float32, n*rows)
 			for _, rg := range [][2]int{{0, 4}, {4, 12}, {12, 20}, {20, 23}} {
 				kernels.QMatMulRange(mode, ranged, xq, n, w, rg[0], rg[1])
@@ -273,6 +271,19 @@ func TestQuantTiles(t *testing.T) {
 			require.Equal(t, got, ranged, "%v mode %d: row ranges", d, mode)
 		}
 	}
+}
+
+// absDot is Σ|w·xq| of row r and token tk (dequantized, float64).
+func absDot(d kernels.DType, w kernels.Matrix, xq []byte, tk, r int) float64 {
+	k := kernels.KActs(d)
+	xd := refActs(k, xq[tk*kernels.ActRowBytes(d, w.Cols):], w.Cols)
+	row := make([]float32, w.Cols)
+	w.Row(r, row)
+	var s float64
+	for i, v := range row {
+		s += math.Abs(float64(v) * xd[i])
+	}
+	return max(s, 1e-30)
 }
 
 // Matrix.Row is the reference dequantization (quant.Dequantize), and the

@@ -3,11 +3,11 @@
 // unpacked weight block feeds four tokens and an activation load NR rows.
 // Row i is w + i·rb, token k is x + k·xs; result (i, k) goes to o[k·ldo + i].
 //
-// Float order: the K-quant tiles sum the same integers per int32 lane as
-// the one-token dot_* kernels and then do the same float steps per block
-// (one fma per block into an 8-lane accumulator, Q4_K/Q5_K's min term as a
-// scalar), so a tile's result equals dot_*'s bitwise. Q8_0/Q4_0 tiles have
-// one accumulator per (row, token) where dot_32 alternates two.
+// Float order: tiles and the one-token dot_* kernels sum the same exact
+// integers per block, then round differently: the K-quant tiles reduce a
+// (row, token)'s block sum to one integer and scale it with one fma into
+// one float lane (dot_* scales 8 lanes and sums them at the end); the
+// Q8_0/Q4_0 tiles keep one 8-lane accumulator where dot_32 alternates two.
 #define QT_TOKS 4
 // Rows per Q8_0/Q4_0 tile: VNNI has 32 vector registers, AVX2 16.
 #ifndef QR
@@ -28,8 +28,8 @@ INLINE QTARGET __m256i QF(red8)(const __m256i *v) {
 
 // The K-quant tiles: 2 rows × 4 tokens per token group, NG groups; per
 // block each (row i, token k) pair's integer sum lands in lane 4i+k of one
-// vector (red8), and the block's float step is one fma per lane, the
-// same as dot_*'s scalar one. tile1 (one row) passes rb 0 and keeps row 0.
+// vector (red8), and the block's float step is one fma per lane. tile1
+// (one row) passes rb 0 and keeps row 0.
 // Per group g and row i: scale vectors [row 0 ×4 | row 1 ×4] and token
 // vectors [tokens 0..3 | tokens 0..3].
 INLINE QTARGET __m256 QF(rowvec)(float r0, float r1) { return _mm256_set_m128(_mm_set1_ps(r1), _mm_set1_ps(r0)); }
