@@ -154,7 +154,7 @@ INLINE QTARGET __m256 QF(red8f)(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m2
 // 1) × 4 tokens. VNNI: an unsigned × signed dpbusd per (row, token) whose
 // accumulator starts at an offset correction: Q8_0 activations +128
 // (x ^ 0x80) against -128·Σw; Q4_0's nibbles 0..15 against -8·Σx. AVX2:
-// the sign trick of dot_32. The block's scale products dw·dx are made
+// the sign trick of dot_32. VNNI makes the block's scale products dw·dx
 // four at a time into sc, which the fmas read as broadcasts.
 INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o,
                                 size_t ldo, const int NR, const int four) {
@@ -165,10 +165,12 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8
 	const int wb = four ? 18 : 34;
 	const __m256i z = _mm256_setzero_si256();
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
+#if QVNNI
 		float sc[QT_MAXR * QT_TOKS];
 		__m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)i16at(x), (short)i16at(x + xs), (short)i16at(x + 2 * xs),
 		                                        (short)i16at(x + 3 * xs), 0, 0, 0, 0));
 		for (int i = 0; i < NR; i++) _mm_storeu_ps(sc + 4 * i, _mm_mul_ps(_mm_set1_ps(QF(h16)(w + i * rb)), dx));
+#endif
 		__m256i xv[QT_TOKS], wv[QT_MAXR];
 		for (int k = 0; k < QT_TOKS; k++) xv[k] = _mm256_loadu_si256((const __m256i *)(x + k * xs + 2));
 #if QVNNI
@@ -193,7 +195,12 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8
 #else
 				__m256i p = QF(dot_us8)(z, aw, _mm256_sign_epi8(xv[k], wv[i]));
 #endif
-				QT_ACC(i, k) = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(sc + 4 * i + k), QT_ACC(i, k));
+#if QVNNI
+				__m256 s = _mm256_broadcast_ss(sc + 4 * i + k);
+#else
+				__m256 s = _mm256_set1_ps(QF(h16)(w + i * rb) * QF(h16)(x + k * xs));
+#endif
+				QT_ACC(i, k) = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, QT_ACC(i, k));
 			}
 		}
 	}
