@@ -1,7 +1,8 @@
 // Prefill tiles, included by qkernels.c after qkernels_avx.h with the same
-// QSUF / QTARGET / QVNNI: NR weight rows × QT_TOKS tokens per call, so an
-// unpacked weight block feeds four tokens and an activation load NR rows.
-// Row i is w + i·rb, token k is x + k·xs; result (i, k) goes to o[k·ldo + i].
+// QSUF / QTARGET / QVNNI: several weight rows × 4 or 8 tokens per call, so
+// an unpacked weight block feeds every token and an activation load every
+// row. Row i is w + i·rb, token k is x + k·xs; result (i, k) goes to
+// o[k·ldo + i].
 //
 // Float order: tiles and the one-token dot_* kernels sum the same exact
 // integers per block, then round differently: the K-quant tiles reduce a
@@ -10,10 +11,7 @@
 // Q8_0/Q4_0 tiles keep one 8-lane accumulator where dot_32 alternates two.
 #define QT_TOKS 4
 // Rows per Q8_0/Q4_0 tile: VNNI has 32 vector registers, AVX2 16.
-#ifndef QR
-#define QR 4
-#endif
-#define QT_ROWS (QVNNI ? QR : 1)
+#define QT_ROWS (QVNNI ? 4 : 1)
 #define QT_MAXR 4
 // Token groups of four per K-quant tile: 2 rows × 8 tokens keep 16
 // accumulators, which VNNI's 32 registers hold.
