@@ -40,20 +40,29 @@ func BenchmarkMatMulMode(b *testing.B) {
 	}
 }
 
-// BenchmarkQMatMulMode: the quantized kernels on one core for a
-// TinyLlama-sized 2048×2048 matrix, decode (n=1) and prefill (n=64), per
-// mode; activations quantized beforehand (as the pool does once per call).
+// BenchmarkQMatMulMode: the quantized kernels on one core, per mode, for
+// TinyLlama-sized matrices: 2048×2048 for decode (n=1) and prefill (n=64,
+// 128), and the MLP's 5632×2048 (gate, up) and 2048×5632 (down) at n=128;
+// activations quantized beforehand (as the pool does once per call).
 func BenchmarkQMatMulMode(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
+	cases := []struct{ rows, cols, n int }{
+		{2048, 2048, 1}, {2048, 2048, 64}, {2048, 2048, 128}, {5632, 2048, 128}, {2048, 5632, 128},
+	}
 	for _, d := range qtypes {
-		m := randBlocks(r, d, 2048, 2048)
-		for _, n := range []int{1, 64} {
+		for _, c := range cases {
+			m := randBlocks(r, d, c.rows, c.cols)
+			n := c.n
 			x := randActs(r, n, m.Cols)
 			xq := make([]byte, n*kernels.ActRowBytes(d, m.Cols))
 			kernels.QuantizeActsC(kernels.KActs(d), x, n, m.Cols, xq)
 			out := make([]float32, n*m.Rows)
+			shape := ""
+			if c.rows != 2048 || c.cols != 2048 {
+				shape = fmt.Sprintf("%dx%d/", c.rows, c.cols)
+			}
 			for _, mode := range kernels.QModes()[1:] {
-				b.Run(fmt.Sprintf("%v/n%d/mode%d", d, n, mode), func(b *testing.B) {
+				b.Run(fmt.Sprintf("%v/%sn%d/mode%d", d, shape, n, mode), func(b *testing.B) {
 					cpu0 := cpuTime()
 					for b.Loop() {
 						kernels.QMatMulMode(mode, out, xq, n, m)

@@ -48,5 +48,10 @@ func QMatMulMode(mode int, out []float32, xq []byte, n int, w Matrix) {
 	qmatmulRows(mode, w, xq, n, out, w.Rows, 0, w.Rows)
 }
 
+// QMatMulRange runs one quantized kernel mode over rows [r0,r1) only.
+func QMatMulRange(mode int, out []float32, xq []byte, n int, w Matrix, r0, r1 int) {
+	qmatmulRows(mode, w, xq, n, out, w.Rows, r0, r1)
+}
+
 // KActs reports whether d's activations are Q8_K blocks.
 func KActs(d DType) bool { return d.kActs() }

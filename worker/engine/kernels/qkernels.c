@@ -10,8 +10,16 @@
 #include <string.h>
 
 typedef float (*qdot_fn)(int nb, const uint8_t *w, const uint8_t *x);
-// qdot4_fn: one row against four tokens x + k·xs, results in o[0..3].
-typedef void (*qdot4_fn)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o);
+// qtile_fn: rows w + i·rb (i < the kernel's rows) against its tokens
+// x + k·xs (prefill), result (i, k) in o[k·ldo + i].
+typedef void (*qtile_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo);
+// qkern: one type's kernels in one mode: dot for one row × one token,
+// tile for rows × toks tokens (NULL: none), tile1 for 1 row × toks.
+struct qkern {
+	qdot_fn dot;
+	qtile_fn tile, tile1;
+	int rows, toks;
+};
 
 static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline float f32at(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
@@ -99,7 +107,10 @@ static float dot_q6_K_c(int nb, const uint8_t *w, const uint8_t *x) {
 }
 
 // dtype codes 3..7 as in dtype.go.
-static const qdot_fn qdot_c[5] = {dot_q8_0_c, dot_q4_0_c, dot_q4_K_c, dot_q5_K_c, dot_q6_K_c};
+static const struct qkern qkern_c[5] = {
+    {dot_q8_0_c, NULL, NULL, 1, 1}, {dot_q4_0_c, NULL, NULL, 1, 1}, {dot_q4_K_c, NULL, NULL, 1, 1},
+    {dot_q5_K_c, NULL, NULL, 1, 1}, {dot_q6_K_c, NULL, NULL, 1, 1},
+};
 static const int qblock_vals[5] = {32, 32, 256, 256, 256};
 static const int qblock_bytes[5] = {34, 18, 144, 176, 210};
 
@@ -136,29 +147,35 @@ void rb_quantize_acts(int k, const float *x, int nvals, void *dst) {
 	}
 }
 
-// Token blocks keep the quantized activations of a block in L2 while a
-// chunk of rows is swept over them; a row stays in L1 across the block.
-static void qmatmul_with(qdot_fn dot, qdot4_fn dot4, int dtype, const void *w, int cols, const void *xq, int n,
+// Token blocks of ~256 KB of activations stay in L2, and so do row blocks
+// of ~256 KB of weights (the pool's chunks are that size already; a whole
+// matrix in one call, as the benchmarks do, is cut the same way); within
+// them a tile's tokens stay in L1 while the block's rows are swept over
+// them. Rows past the last full tile go through the one-row tile, tokens
+// past the last full tile through dot.
+static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
                          float *out, int ldo, int r0, int r1) {
 	int t = dtype - 3, nb = cols / qblock_vals[t];
 	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
-	int tb = (int)((256u << 10) / (xb ? xb : 1));
-	if (tb < 1) tb = 1;
+	int tb = (int)((256u << 10) / (xb ? xb : 1)), rbk = (int)((256u << 10) / (rb ? rb : 1));
+	tb = tb < q->toks ? q->toks : tb / q->toks * q->toks;
+	rbk = rbk < q->rows ? q->rows : rbk / q->rows * q->rows;
+	const uint8_t *w8 = w, *x8 = xq;
 	for (int t0 = 0; t0 < n; t0 += tb) {
-		int t1 = t0 + tb < n ? t0 + tb : n;
-		for (int r = r0; r < r1; r++) {
-			const uint8_t *row = (const uint8_t *)w + (size_t)r * rb;
-			int tt = t0;
-			if (dot4) {
-				for (; tt + 4 <= t1; tt += 4) {
-					float o[4];
-					dot4(nb, row, (const uint8_t *)xq + (size_t)tt * xb, xb, o);
-					for (int k = 0; k < 4; k++) out[(size_t)(tt + k) * ldo + r] = o[k];
-				}
+		int t1 = t0 + tb < n ? t0 + tb : n, tf = t0;
+		for (int b0 = r0; b0 < r1; b0 += rbk) {
+			int b1 = b0 + rbk < r1 ? b0 + rbk : r1;
+			for (tf = t0; q->tile && tf + q->toks <= t1; tf += q->toks) {
+				int r = b0;
+				for (; r + q->rows <= b1; r += q->rows)
+					q->tile(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo);
+				for (; r < b1; r++)
+					q->tile1(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo);
 			}
-			for (; tt < t1; tt++)
-				out[(size_t)tt * ldo + r] = dot(nb, row, (const uint8_t *)xq + (size_t)tt * xb);
 		}
+		for (int tt = tf; tt < t1; tt++)
+			for (int r = r0; r < r1; r++)
+				out[(size_t)tt * ldo + r] = q->dot(nb, w8 + (size_t)r * rb, x8 + (size_t)tt * xb);
 	}
 }
 
@@ -170,6 +187,7 @@ static void qmatmul_with(qdot_fn dot, qdot4_fn dot4, int dtype, const void *w, i
 #define QTARGET __attribute__((target("avx2,fma,f16c")))
 #define QVNNI 0
 #include "qkernels_avx.h"
+#include "qkernels_tile.h"
 #undef QSUF
 #undef QTARGET
 #undef QVNNI
@@ -178,6 +196,7 @@ static void qmatmul_with(qdot_fn dot, qdot4_fn dot4, int dtype, const void *w, i
 #define QTARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define QVNNI 1
 #include "qkernels_avx.h"
+#include "qkernels_tile.h"
 
 // 0 portable, 1 AVX2, 2 AVX-512 VNNI (at 256 bits, where its dpbusd sits).
 int rb_qsimd(void) {
@@ -187,25 +206,21 @@ int rb_qsimd(void) {
 	return 1;
 }
 
-static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
+static const struct qkern *pick(int mode, int t) {
 	int l = rb_qsimd();
-	if (mode >= 2 && l >= 2) return *dot4 = qdot4_vnni[t], qdot_vnni[t];
-	if (mode >= 1 && l >= 1) return *dot4 = qdot4_avx2[t], qdot_avx2[t];
-	*dot4 = NULL;
-	return qdot_c[t];
+	if (mode >= 2 && l >= 2) return &qkern_vnni[t];
+	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
+	return &qkern_c[t];
 }
 #else
 int rb_qsimd(void) { return 0; }
-static qdot_fn pick(int mode, int t, qdot4_fn *dot4) {
+static const struct qkern *pick(int mode, int t) {
 	(void)mode;
-	*dot4 = NULL;
-	return qdot_c[t];
+	return &qkern_c[t];
 }
 #endif
 
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1) {
-	qdot4_fn dot4;
-	qdot_fn dot = pick(mode, dtype - 3, &dot4);
-	qmatmul_with(dot, dot4, dtype, w, cols, xq, n, out, ldo, r0, r1);
+	qmatmul_with(pick(mode, dtype - 3), dtype, w, cols, xq, n, out, ldo, r0, r1);
 }

@@ -23,6 +23,15 @@ INLINE QTARGET __m256i QF(dot_us8)(__m256i acc, __m256i u, __m256i s) {
 #endif
 }
 
+// acc + the sums of two s16·s16 products per int32 lane (no saturation).
+INLINE QTARGET __m256i QF(dot_ss16)(__m256i acc, __m256i a, __m256i b) {
+#if QVNNI
+	return _mm256_dpwssd_epi32(acc, a, b);
+#else
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
 // Signed × signed through the unsigned form: |a| · sign(b, a).
 INLINE QTARGET __m256 QF(dot_s8)(__m256i a, __m256i b) {
 	__m256i z = _mm256_setzero_si256();
@@ -136,9 +145,8 @@ INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, con
 			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
 			__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
 			__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-			pl = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]), pl);
-			ph = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j + 1]), ph);
-			sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+			sumi = QF(dot_ss16)(sumi, pl, _mm256_set1_epi16(sc[2 * j]));
+			sumi = QF(dot_ss16)(sumi, ph, _mm256_set1_epi16(sc[2 * j + 1]));
 		}
 		acc = _mm256_fmadd_ps(_mm256_set1_ps(xd * QF(h16)(w)), _mm256_cvtepi32_ps(sumi), acc);
 	}
@@ -148,23 +156,29 @@ INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, con
 static QTARGET float QF(dot_q4_K)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_k45)(nb, w, x, 0); }
 static QTARGET float QF(dot_q5_K)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_k45)(nb, w, x, 1); }
 
-// q6_K: 6-bit values 0..63 (ql nibble | 2 qh bits << 4); the -32 offset
-// is subtracted as 32·q8 (maddubs of 32 and q8), per 16 values one scale.
+// -32·sc of a Q6_K block's 16 scales as int16: madd with the Q8_K block
+// sums gives the -32 offset per lane (32·Σ_g sc_g·bsum_g in all), which
+// the prefill tiles share, so both sum the same integers per lane.
+INLINE QTARGET __m256i QF(q6negsc)(const uint8_t *w) {
+	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+	return _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc16, 5));
+}
+
+// q6_K: 6-bit values 0..63 (ql nibble | 2 qh bits << 4) with the -32
+// offset through the block sums (q6negsc), per 16 values one scale.
 static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
-	const __m256i m32 = _mm256_set1_epi8(32);
 	__m256 acc = _mm256_setzero_ps();
 	for (int b = 0; b < nb; b++, w += 210, x += 292) {
 		const uint8_t *ql = w, *qh = w + 128, *q8 = x + 4;
 		const int8_t *sc = (const int8_t *)w + 192;
-		__m256i sumi = _mm256_setzero_si256();
+		__m256i sumi = _mm256_madd_epi16(QF(q6negsc)(w), _mm256_loadu_si256((const __m256i *)(x + 260)));
 		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
 			__m256i q[4];
 			QF(q6unpack)(ql, qh, q);
 			for (int k = 0; k < 4; k++, q8 += 32) {
-				__m256i y = _mm256_loadu_si256((const __m256i *)q8);
-				__m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], y), _mm256_maddubs_epi16(m32, y));
+				__m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)q8));
 				__m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
-				sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, p));
+				sumi = QF(dot_ss16)(sumi, p, s);
 			}
 		}
 		acc = _mm256_fmadd_ps(_mm256_set1_ps(f32at(x) * QF(h16)(w + 208)), _mm256_cvtepi32_ps(sumi), acc);
@@ -172,97 +186,4 @@ static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
 	return QF(hsum8)(acc);
 }
 
-// 1 row × 4 tokens (prefill): each weight block is loaded and unpacked
-// once and reused for four tokens' activations (x, x+xs, x+2xs, x+3xs).
-INLINE QTARGET void QF(dot4_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int four) {
-	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-	const __m256i z = _mm256_setzero_si256();
-	for (int b = 0; b < nb; b++, w += four ? 18 : 34, x += 34) {
-		__m256i qw = QF(w32)(w, four), aw = _mm256_sign_epi8(qw, qw);
-		float dw = QF(h16)(w);
-		for (int k = 0; k < 4; k++) {
-			const uint8_t *xk = x + k * xs;
-			__m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xk + 2)), qw);
-			__m256 p = _mm256_cvtepi32_ps(QF(dot_us8)(z, aw, sy));
-			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * QF(h16)(xk)), p, acc[k]);
-		}
-	}
-	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
-}
 
-static QTARGET void QF(dot4_q8_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 0); }
-static QTARGET void QF(dot4_q4_0)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_32)(nb, w, x, xs, o, 1); }
-
-INLINE QTARGET void QF(dot4_k45)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, const int five) {
-	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-	float mins[4] = {0, 0, 0, 0};
-	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
-		uint32_t u[4];
-		QF(kscales)(w + 4, u);
-		const uint8_t *sc = (const uint8_t *)u, *qs = w + (five ? 48 : 16);
-		float d = QF(h16)(w), dmin = QF(h16)(w + 2);
-		__m256i hb = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
-		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-		for (int j = 0; j < 4; j++, qs += 32) {
-			__m256i lo, hi;
-			QF(k45unpack)(qs, hb, j, five, &lo, &hi);
-			__m256i sl = _mm256_set1_epi16(sc[2 * j]), sh = _mm256_set1_epi16(sc[2 * j + 1]);
-			for (int k = 0; k < 4; k++) {
-				const uint8_t *q8 = x + k * xs + 4 + 64 * j;
-				__m256i pl = _mm256_madd_epi16(sl, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8)));
-				__m256i ph = _mm256_madd_epi16(sh, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
-				sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
-			}
-		}
-		for (int k = 0; k < 4; k++) {
-			const uint8_t *xk = x + k * xs;
-			float xd = f32at(xk);
-			mins[k] -= xd * dmin * (float)QF(kmins)(u, xk);
-			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(xd * d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-		}
-	}
-	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]) + mins[k];
-}
-
-static QTARGET void QF(dot4_q4_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_k45)(nb, w, x, xs, o, 0); }
-static QTARGET void QF(dot4_q5_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) { QF(dot4_k45)(nb, w, x, xs, o, 1); }
-
-// q6_K × 4 tokens: the -32 offset through the Q8_K block sums,
-// 32·Σ_g sc_g·bsum_g, instead of a second maddubs per 32 values.
-static QTARGET void QF(dot4_q6_K)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o) {
-	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-	for (int b = 0; b < nb; b++, w += 210, x += 292) {
-		const uint8_t *ql = w, *qh = w + 128;
-		const int8_t *sc = (const int8_t *)w + 192;
-		__m256i sumi[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-		for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8) {
-			__m256i q[4];
-			QF(q6unpack)(ql, qh, q);
-			__m256i s[4];
-			for (int c = 0; c < 4; c++) s[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
-			for (int k = 0; k < 4; k++) {
-				const uint8_t *q8 = x + k * xs + 4 + 128 * h;
-				for (int c = 0; c < 4; c++) {
-					__m256i p = _mm256_maddubs_epi16(q[c], _mm256_loadu_si256((const __m256i *)(q8 + 32 * c)));
-					sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(s[c], p));
-				}
-			}
-		}
-		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
-		for (int k = 0; k < 4; k++) {
-			const uint8_t *xk = x + k * xs;
-			__m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(xk + 260)));
-			sumi[k] = _mm256_sub_epi32(sumi[k], _mm256_slli_epi32(off, 5));
-			acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f32at(xk) * QF(h16)(w + 208)), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-		}
-	}
-	for (int k = 0; k < 4; k++) o[k] = QF(hsum8)(acc[k]);
-}
-
-static const qdot4_fn QF(qdot4)[5] = {QF(dot4_q8_0), QF(dot4_q4_0), QF(dot4_q4_K), QF(dot4_q5_K), QF(dot4_q6_K)};
-
-static const qdot_fn QF(qdot)[5] = {QF(dot_q8_0), QF(dot_q4_0), QF(dot_q4_K), QF(dot_q5_K), QF(dot_q6_K)};
-
-#undef QF
-#undef QCAT
-#undef QCAT_

@@ -151,8 +151,14 @@ func TestQuantMatMul(t *testing.T) {
 	t.Cleanup(pool.Close)
 	t.Logf("quantized modes %v", kernels.QModes())
 	r := rand.New(rand.NewPCG(5, 6))
+	// The prefill tiles take 2 or 4 rows × 4 or 8 tokens: row and token
+	// counts around and between those, n = 1..9 and past 64.
 	sizes := []struct{ rows, cols, n int }{
 		{1, 256, 1}, {3, 512, 2}, {17, 256, 5}, {64, 768, 1}, {5, 2048, 3}, {9, 1024, 13}, {130, 256, 7},
+		{6, 256, 64}, {13, 512, 67},
+	}
+	for n := 1; n <= 9; n++ {
+		sizes = append(sizes, struct{ rows, cols, n int }{7, 512, n})
 	}
 	for _, d := range qtypes {
 		for _, s := range sizes {
