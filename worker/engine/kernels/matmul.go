@@ -7,8 +7,24 @@ import (
 )
 
 // chunkBytes is the weight bytes one worker takes per grab: large enough to
-// amortise a cgo call and the atomic, small enough to balance two cores.
+// amortise a cgo call and the atomic, small enough to balance two cores,
+// and for prefill the block the kernels keep in L2 while they sweep a token
+// block over it.
 const chunkBytes = 256 << 10
+
+// decodeChunkBytes is the grab for one token, where no weight is reused:
+// longer sequential streams read ~5% faster here (1 MiB vs 256 KiB,
+// alternated rounds of the decode matrix products of TinyLlama-1.1B).
+const decodeChunkBytes = 1 << 20
+
+// rowGrain is the rows per grab of w for an n-token product.
+func rowGrain(w Matrix, n int) int {
+	cb := chunkBytes
+	if n == 1 {
+		cb = decodeChunkBytes
+	}
+	return max(4, cb/max(w.rowBytes(), 1)/4*4)
+}
 
 // MatMul computes out[t][r] = Σ_c x[t][c]·w[r][c] for t < n tokens: x is
 // [n][w.Cols], out is [n][w.Rows] (a Linear layer with weight [out, in]).
@@ -71,7 +87,7 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 	var in [8]unsafe.Pointer
 	for i, pr := range ps {
 		if i < len(grain) {
-			grain[i] = max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
+			grain[i] = rowGrain(pr.W, n)
 			switch {
 			case pr.W.DType.Quantized():
 				in[i] = unsafe.Pointer(&xq[b2i(pr.W.DType.kActs())][0])
@@ -87,7 +103,7 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 	}
 	p.chunks = p.chunks[:0]
 	for i, pr := range ps {
-		g := max(4, chunkBytes/max(pr.W.rowBytes(), 1)/4*4)
+		g := rowGrain(pr.W, n)
 		for lo := 0; lo < pr.W.Rows; lo += g {
 			p.chunks = append(p.chunks, chunk{i, lo, min(lo+g, pr.W.Rows)})
 		}
@@ -109,18 +125,26 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 }
 
 // quantized returns n tokens of x quantized as Q8_K (k 1) or Q8_0 blocks
-// in the pool's scratch; p.mu held.
+// in the pool's scratch, a token per item across the workers for a batch
+// (in prefill it is a few percent of the work, and serial it idles the
+// other cores); p.mu held.
 func (p *Pool) quantized(k int, x []float32, n, cols int) []byte {
 	d := Q8_0
 	if k == 1 {
 		d = Q4_K
 	}
-	size := n * actRowBytes(d, cols)
-	if cap(p.qscratch[k]) < size {
-		p.qscratch[k] = make([]byte, size)
+	rb := actRowBytes(d, cols)
+	if cap(p.qscratch[k]) < n*rb {
+		p.qscratch[k] = make([]byte, n*rb)
 	}
-	buf := p.qscratch[k][:size]
-	quantizeActsC(k == 1, x, n, cols, buf)
+	buf := p.qscratch[k][:n*rb]
+	if n < 8 {
+		quantizeActsC(k == 1, x, n, cols, buf)
+		return buf
+	}
+	p.forChunks(n, 4, func(_, lo, hi int) {
+		quantizeActsC(k == 1, x[lo*cols:hi*cols], hi-lo, cols, buf[lo*rb:hi*rb])
+	})
 	return buf
 }
 
