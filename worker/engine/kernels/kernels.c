@@ -71,6 +71,7 @@ static uint64_t stream_sum_scalar(const void *p, size_t n) {
 }
 
 #if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
+#define PF_DIST 8192 // see kernels_avx512.h
 #include "kernels_avx2.h"
 #include "kernels_avx512.h"
 

@@ -55,11 +55,13 @@ INLINE AVX2 void k4x1(const int dt, const char *w, size_t rb, int cols, const fl
 	o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
 }
 
-// k1x1: one row against one token (row and token remainders).
+// k1x1: one row against one token (decode, and row and token remainders).
 INLINE AVX2 float k1x1(const int dt, const char *w, int cols, const float *x) {
 	__m256 a = _mm256_setzero_ps(), b = a, l, h;
 	int full = cols / 16 * 16;
+	const int es = dt == 0 ? 4 : 2;
 	for (int c = 0; c < full; c += 16) {
+		if (c * es % 64 == 0) _mm_prefetch(w + (size_t)c * es + PF_DIST, _MM_HINT_T1); // see kernels_avx512.h
 		load16(dt, w, c, &l, &h);
 		a = _mm256_fmadd_ps(l, _mm256_loadu_ps(x + c), a);
 		b = _mm256_fmadd_ps(h, _mm256_loadu_ps(x + c + 8), b);

@@ -77,6 +77,8 @@ func TestMatMul(t *testing.T) {
 		{600, 900, 2}, {13, 40, 13}, {8, 2048, 12}, {4, 31, 6},
 		// every remainder after 6-token tiles, and one after a 30-token block
 		{9, 40, 8}, {12, 40, 9}, {8, 33, 11}, {8, 2048, 35},
+		// decode of wide rows, with row and column tails
+		{20, 5632, 1}, {13, 4100, 2}, {8, 3088, 1}, {17, 6150, 4},
 	}
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
 		for _, s := range sizes {
@@ -197,5 +199,27 @@ func TestPoolFor(t *testing.T) {
 	})
 	for i, v := range seen {
 		require.Equal(t, 1, v, "index %d", i)
+	}
+}
+
+// Decode of wide rows (prefetched, chunked across workers) gives each row
+// the one-row kernel's sum, bit for bit.
+func TestDecodeWideRowsExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, dt := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
+		m, _ := randMatrix(r, dt, 19, 5640)
+		x := make([]float32, m.Cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for _, mode := range kernels.Modes() {
+			got := make([]float32, m.Rows)
+			kernels.MatMulMode(mode, got, x, 1, m)
+			for row := range m.Rows {
+				one := make([]float32, 1)
+				kernels.MatMulMode(mode, one, x, 1, m.RowSlice(row, row+1))
+				require.Equal(t, one[0], got[row], "%v mode %d row %d", dt, mode, row)
+			}
+		}
 	}
 }
