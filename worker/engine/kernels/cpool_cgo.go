@@ -22,18 +22,17 @@ func (c cpool) close() {
 
 // matmuls runs ps on the C threads; false if it cannot (more products or
 // row chunks than the C side takes), and the caller uses the Go pool.
-// in[i] is product i's input: float32 x or quantized x.
-func (c cpool) matmuls(mode, n, cols int, ps []Product, in []unsafe.Pointer, grain []int) bool {
+// input(pr) is product pr's input: float32 x or quantized x.
+func (c cpool) matmuls(mode, n, cols int, ps []Product, input func(Product) unsafe.Pointer) bool {
 	if c.p == nil || len(ps) > C.RB_MAXPROD {
 		return false
 	}
 	var meta [3 * C.RB_MAXPROD]C.int
-	var w, out [C.RB_MAXPROD]unsafe.Pointer
-	var inp [C.RB_MAXPROD]unsafe.Pointer
+	var w, in, out [C.RB_MAXPROD]unsafe.Pointer
 	for i, pr := range ps {
-		meta[3*i], meta[3*i+1], meta[3*i+2] = C.int(pr.W.DType), C.int(pr.W.Rows), C.int(grain[i])
-		w[i], out[i], inp[i] = unsafe.Pointer(&pr.W.Data[0]), unsafe.Pointer(&pr.Out[0]), in[i]
+		meta[3*i], meta[3*i+1], meta[3*i+2] = C.int(pr.W.DType), C.int(pr.W.Rows), C.int(rowGrain(pr.W, n))
+		w[i], in[i], out[i] = unsafe.Pointer(&pr.W.Data[0]), input(pr), unsafe.Pointer(&pr.Out[0])
 	}
 	return C.rb_pool_matmuls(c.p, C.int(mode), C.int(n), C.int(cols), C.int(len(ps)), &meta[0],
-		w[0], inp[0], (*C.float)(out[0]), w[1], inp[1], (*C.float)(out[1]), w[2], inp[2], (*C.float)(out[2])) == 1
+		w[0], in[0], (*C.float)(out[0]), w[1], in[1], (*C.float)(out[1]), w[2], in[2], (*C.float)(out[2])) == 1
 }

@@ -83,22 +83,17 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			}
 		}
 	}
-	var grain [8]int
-	var in [8]unsafe.Pointer
-	for i, pr := range ps {
-		if i < len(grain) {
-			grain[i] = rowGrain(pr.W, n)
-			switch {
-			case pr.W.DType.Quantized():
-				in[i] = unsafe.Pointer(&xq[b2i(pr.W.DType.kActs())][0])
-			case pr.W.DType == BF16:
-				in[i] = unsafe.Pointer(&xp[0])
-			default:
-				in[i] = unsafe.Pointer(&x[0])
-			}
+	// input is what pr's kernel reads: x, x permuted for BF16, or x quantized.
+	input := func(pr Product) unsafe.Pointer {
+		switch d := pr.W.DType; {
+		case d.Quantized():
+			return unsafe.Pointer(&xq[b2i(d.kActs())][0])
+		case d == BF16:
+			return unsafe.Pointer(&xp[0])
 		}
+		return unsafe.Pointer(&x[0])
 	}
-	if len(ps) <= len(grain) && p.c.matmuls(mode, n, cols, ps, in[:len(ps)], grain[:len(ps)]) {
+	if p.c.matmuls(mode, n, cols, ps, input) {
 		return
 	}
 	p.chunks = p.chunks[:0]
