@@ -23,7 +23,7 @@ func rowGrain(w Matrix, n int) int {
 	if n == 1 {
 		cb = decodeChunkBytes
 	}
-	return max(4, cb/max(w.rowBytes(), 1)/4*4)
+	return max(8, cb/max(w.rowBytes(), 1)/8*8)
 }
 
 // MatMul computes out[t][r] = Σ_c x[t][c]·w[r][c] for t < n tokens: x is

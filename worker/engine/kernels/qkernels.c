@@ -13,12 +13,16 @@ typedef float (*qdot_fn)(int nb, const uint8_t *w, const uint8_t *x);
 // qtile_fn: rows w + i·rb (i < the kernel's rows) against its tokens
 // x + k·xs (prefill), result (i, k) in o[k·ldo + i].
 typedef void (*qtile_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo);
+// qtail_fn: a tile's rows (one row if one) against nt < toks tokens.
+typedef void (*qtail_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo, int nt, int one);
 // qkern: one type's kernels in one mode: dot for one row × one token,
-// tile for rows × toks tokens (NULL: none), tile1 for 1 row × toks.
+// tile for rows × toks tokens (NULL: none), tile1 for 1 row × toks, tail
+// (NULL: none) for rows × fewer tokens.
 struct qkern {
 	qdot_fn dot;
 	qtile_fn tile, tile1;
 	int rows, toks;
+	qtail_fn tail;
 };
 
 static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
@@ -108,8 +112,8 @@ static float dot_q6_K_c(int nb, const uint8_t *w, const uint8_t *x) {
 
 // dtype codes 3..7 as in dtype.go.
 static const struct qkern qkern_c[5] = {
-    {dot_q8_0_c, NULL, NULL, 1, 1}, {dot_q4_0_c, NULL, NULL, 1, 1}, {dot_q4_K_c, NULL, NULL, 1, 1},
-    {dot_q5_K_c, NULL, NULL, 1, 1}, {dot_q6_K_c, NULL, NULL, 1, 1},
+    {dot_q8_0_c, NULL, NULL, 1, 1, NULL}, {dot_q4_0_c, NULL, NULL, 1, 1, NULL}, {dot_q4_K_c, NULL, NULL, 1, 1, NULL},
+    {dot_q5_K_c, NULL, NULL, 1, 1, NULL}, {dot_q6_K_c, NULL, NULL, 1, 1, NULL},
 };
 static const int qblock_vals[5] = {32, 32, 256, 256, 256};
 static const int qblock_bytes[5] = {34, 18, 144, 176, 210};
@@ -173,6 +177,16 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 					q->tile1(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo);
 			}
 		}
+		// one token (decode) goes through dot: a single row stream reads
+		// DRAM fastest, and there is no reuse to gain
+		if (q->tail && tf < t1 && n > 1) {
+			int r = r0;
+			for (; r + q->rows <= r1; r += q->rows)
+				q->tail(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo, t1 - tf, 0);
+			for (; r < r1; r++)
+				q->tail(nb, w8 + (size_t)r * rb, rb, x8 + (size_t)tf * xb, xb, out + (size_t)tf * ldo + r, (size_t)ldo, t1 - tf, 1);
+			continue;
+		}
 		for (int tt = tf; tt < t1; tt++)
 			for (int r = r0; r < r1; r++)
 				out[(size_t)tt * ldo + r] = q->dot(nb, w8 + (size_t)r * rb, x8 + (size_t)tt * xb);
@@ -197,6 +211,13 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 #define QVNNI 1
 #include "qkernels_avx.h"
 #include "qkernels_tile.h"
+#include "qkernels_zmm.h"
+
+// VNNI: the 512-bit tiles where there are some (dtype codes 3.. in order).
+static const struct qkern qkern_zmm[2] = {
+    {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0},
+    {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0},
+};
 
 // 0 portable, 1 AVX2, 2 AVX-512 VNNI (at 256 bits, where its dpbusd sits).
 int rb_qsimd(void) {
@@ -208,7 +229,7 @@ int rb_qsimd(void) {
 
 static const struct qkern *pick(int mode, int t) {
 	int l = rb_qsimd();
-	if (mode >= 2 && l >= 2) return &qkern_vnni[t];
+	if (mode >= 2 && l >= 2) return t < 2 ? &qkern_zmm[t] : &qkern_vnni[t];
 	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
 	return &qkern_c[t];
 }
