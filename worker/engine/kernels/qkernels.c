@@ -213,10 +213,13 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 #include "qkernels_tile.h"
 #include "qkernels_zmm.h"
 
-// VNNI: the 512-bit tiles where there are some (dtype codes 3.. in order).
-static const struct qkern qkern_zmm[2] = {
+// VNNI: the one-token kernels of qkernels_avx.h, the 512-bit tiles.
+static const struct qkern qkern_zmm[5] = {
     {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0},
     {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0},
+    {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K},
+    {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
+    {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
 };
 
 // 0 portable, 1 AVX2, 2 AVX-512 VNNI (at 256 bits, where its dpbusd sits).
@@ -229,7 +232,7 @@ int rb_qsimd(void) {
 
 static const struct qkern *pick(int mode, int t) {
 	int l = rb_qsimd();
-	if (mode >= 2 && l >= 2) return t < 2 ? &qkern_zmm[t] : &qkern_vnni[t];
+	if (mode >= 2 && l >= 2) return &qkern_zmm[t];
 	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
 	return &qkern_c[t];
 }
