@@ -202,6 +202,7 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 #define QVNNI 0
 #include "qkernels_avx.h"
 #include "qkernels_tile.h"
+#undef QF
 #undef QSUF
 #undef QTARGET
 #undef QVNNI
@@ -210,8 +211,8 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 #define QTARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define QVNNI 1
 #include "qkernels_avx.h"
-#include "qkernels_tile.h"
 #include "qkernels_zmm.h"
+#undef QF
 
 // VNNI: the one-token kernels of qkernels_avx.h, the 512-bit tiles.
 static const struct qkern qkern_zmm[5] = {

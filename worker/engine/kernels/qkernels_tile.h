@@ -1,7 +1,7 @@
-// Prefill tiles, included by qkernels.c after qkernels_avx.h with the same
-// QSUF / QTARGET / QVNNI: several weight rows × 4 or 8 tokens per call, so
-// an unpacked weight block feeds every token and an activation load every
-// row. Row i is w + i·rb, token k is x + k·xs; result (i, k) goes to
+// AVX2 prefill tiles, included by qkernels.c after the AVX2 copy of
+// qkernels_avx.h (VNNI has the 512-bit ones of qkernels_zmm.h): one or
+// two weight rows × 4 tokens per call, so an unpacked weight block feeds
+// every token. Row i is w + i·rb, token k is x + k·xs; result (i, k) goes to
 // o[k·ldo + i].
 //
 // Float order: tiles and the one-token dot_* kernels sum the same exact
@@ -10,12 +10,6 @@
 // one float lane (dot_* scales 8 lanes and sums them at the end); the
 // Q8_0/Q4_0 tiles keep one 8-lane accumulator where dot_32 alternates two.
 #define QT_TOKS 4
-// Rows per Q8_0/Q4_0 tile: VNNI has 32 vector registers, AVX2 16.
-#define QT_ROWS (QVNNI ? 4 : 1)
-#define QT_MAXR 4
-// Token groups of four per K-quant tile: 2 rows × 8 tokens keep 16
-// accumulators, which VNNI's 32 registers hold.
-#define QT_KG (QVNNI ? 2 : 1)
 
 // red8: the exact sums of v[0..7]'s 8 int32 lanes, as [v0 v1 v2 v3 | v4 v5 v6 v7].
 INLINE QTARGET __m256i QF(red8)(const __m256i *v) {
@@ -139,77 +133,22 @@ INLINE QTARGET void QF(tile_q6)(int nb, const uint8_t *w, size_t rb, const uint8
 	for (int g = 0; g < NG; g++) QF(store8)(acc[g], o + 4 * g * ldo, ldo, nr);
 }
 
-// The sums of v0..v7's 8 float lanes as [v0 v1 v2 v3 | v4 v5 v6 v7]
-// (by value: an accumulator array whose address is taken is stored to
-// memory on every step).
-INLINE QTARGET __m256 QF(red8f)(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 v4, __m256 v5, __m256 v6, __m256 v7) {
-	__m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v0, v1), _mm256_hadd_ps(v2, v3));
-	__m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v4, v5), _mm256_hadd_ps(v6, v7));
-	return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
-}
-
-// q8_0 (four 0) / q4_0 (four 1) × q8_0, NR rows (2 or 4 with VNNI, else
-// 1) × 4 tokens. VNNI: an unsigned × signed dpbusd per (row, token) whose
-// accumulator starts at an offset correction: Q8_0 activations +128
-// (x ^ 0x80) against -128·Σw; Q4_0's nibbles 0..15 against -8·Σx. AVX2:
-// the sign trick of dot_32. VNNI makes the block's scale products dw·dx
-// four at a time into sc, which the fmas read as broadcasts.
-INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o,
-                                size_t ldo, const int NR, const int four) {
-	// two arrays of 8: gcc keeps 256-byte arrays in registers, not 512
-	__m256 acc0[8], acc1[8];
-#define QT_ACC(i, k) ((i) < 2 ? acc0 : acc1)[4 * ((i) & 1) + (k)]
-	for (int p = 0; p < 8; p++) acc0[p] = acc1[p] = _mm256_setzero_ps();
+// q8_0 (four 0) / q4_0 (four 1) × q8_0, one row × 4 tokens: the sign
+// trick of dot_32 (|w| · sign(x, w)), one accumulator per token.
+INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, size_t ldo, const int four) {
+	__m256 acc[QT_TOKS];
+	for (int k = 0; k < QT_TOKS; k++) acc[k] = _mm256_setzero_ps();
 	const int wb = four ? 18 : 34;
 	const __m256i z = _mm256_setzero_si256();
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
-#if QVNNI
-		float sc[QT_MAXR * QT_TOKS];
-		__m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)i16at(x), (short)i16at(x + xs), (short)i16at(x + 2 * xs),
-		                                        (short)i16at(x + 3 * xs), 0, 0, 0, 0));
-		for (int i = 0; i < NR; i++) _mm_storeu_ps(sc + 4 * i, _mm_mul_ps(_mm_set1_ps(QF(h16)(w + i * rb)), dx));
-#endif
-		__m256i xv[QT_TOKS], wv[QT_MAXR];
-		for (int k = 0; k < QT_TOKS; k++) xv[k] = _mm256_loadu_si256((const __m256i *)(x + k * xs + 2));
-#if QVNNI
-		__m256i bias[QT_TOKS > QT_MAXR ? QT_TOKS : QT_MAXR];
-		for (int i = 0; i < NR; i++) wv[i] = four ? QF(nibbles)(w + i * rb + 2) : _mm256_loadu_si256((const __m256i *)(w + i * rb + 2));
-		if (four) {
-			for (int k = 0; k < QT_TOKS; k++) bias[k] = _mm256_sub_epi32(z, _mm256_dpbusd_epi32(z, _mm256_set1_epi8(8), xv[k]));
-		} else {
-			for (int k = 0; k < QT_TOKS; k++) xv[k] = _mm256_xor_si256(xv[k], _mm256_set1_epi8((char)0x80));
-			for (int i = 0; i < NR; i++) bias[i] = _mm256_sub_epi32(z, _mm256_dpbusd_epi32(z, _mm256_set1_epi8((char)0x80), wv[i]));
-		}
-#else
-		for (int i = 0; i < NR; i++) wv[i] = QF(w32)(w + i * rb, four);
-#endif
-		for (int i = 0; i < NR; i++) {
-#if !QVNNI
-			__m256i aw = _mm256_sign_epi8(wv[i], wv[i]);
-#endif
-			for (int k = 0; k < QT_TOKS; k++) {
-#if QVNNI
-				__m256i p = four ? _mm256_dpbusd_epi32(bias[k], wv[i], xv[k]) : _mm256_dpbusd_epi32(bias[i], xv[k], wv[i]);
-#else
-				__m256i p = QF(dot_us8)(z, aw, _mm256_sign_epi8(xv[k], wv[i]));
-#endif
-#if QVNNI
-				__m256 s = _mm256_broadcast_ss(sc + 4 * i + k);
-#else
-				__m256 s = _mm256_set1_ps(QF(h16)(w + i * rb) * QF(h16)(x + k * xs));
-#endif
-				QT_ACC(i, k) = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, QT_ACC(i, k));
-			}
+		__m256i wv = QF(w32)(w, four), aw = _mm256_sign_epi8(wv, wv);
+		for (int k = 0; k < QT_TOKS; k++) {
+			__m256i p = QF(dot_us8)(z, aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(x + k * xs + 2)), wv));
+			__m256 s = _mm256_set1_ps(QF(h16)(w) * QF(h16)(x + k * xs));
+			acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc[k]);
 		}
 	}
-	if (NR == 1) {
-		for (int k = 0; k < QT_TOKS; k++) o[k * ldo] = QF(hsum8)(acc0[k]);
-		return;
-	}
-	QF(store8)(QF(red8f)(acc0[0], acc0[1], acc0[2], acc0[3], acc0[4], acc0[5], acc0[6], acc0[7]), o, ldo, 2);
-	if (NR > 2)
-		QF(store8)(QF(red8f)(acc1[0], acc1[1], acc1[2], acc1[3], acc1[4], acc1[5], acc1[6], acc1[7]), o + 2, ldo, 2);
-#undef QT_ACC
+	for (int k = 0; k < QT_TOKS; k++) o[k * ldo] = QF(hsum8)(acc[k]);
 }
 
 #define QT_DEF(name, call)                                                                                      \
@@ -218,11 +157,11 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, size_t rb, const uint8
 	static QTARGET void QF(tile1_##name)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, \
 	                                     size_t ldo) { call(nb, w, rb, x, xs, o, ldo, 1); }
 // one: the one-row variant (the K-quants' 2-row body with rb 0, row 0 kept).
-#define QT_Q8(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, rb, x, xs, o, ldo, one ? 1 : QT_ROWS, 0)
-#define QT_Q4(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, rb, x, xs, o, ldo, one ? 1 : QT_ROWS, 1)
-#define QT_K4(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, QT_KG, one ? 1 : 2, 0)
-#define QT_K5(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, QT_KG, one ? 1 : 2, 1)
-#define QT_K6(nb, w, rb, x, xs, o, ldo, one) QF(tile_q6)(nb, w, one ? 0 : rb, x, xs, o, ldo, QT_KG, one ? 1 : 2)
+#define QT_Q8(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, 0)
+#define QT_Q4(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, 1)
+#define QT_K4(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2, 0)
+#define QT_K5(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2, 1)
+#define QT_K6(nb, w, rb, x, xs, o, ldo, one) QF(tile_q6)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2)
 QT_DEF(q8_0, QT_Q8)
 QT_DEF(q4_0, QT_Q4)
 QT_DEF(q4_K, QT_K4)
@@ -230,9 +169,9 @@ QT_DEF(q5_K, QT_K5)
 QT_DEF(q6_K, QT_K6)
 
 static const struct qkern QF(qkern)[5] = {
-    {QF(dot_q8_0), QF(tile_q8_0), QF(tile1_q8_0), QT_ROWS, 4}, {QF(dot_q4_0), QF(tile_q4_0), QF(tile1_q4_0), QT_ROWS, 4},
-    {QF(dot_q4_K), QF(tile_q4_K), QF(tile1_q4_K), 2, 4 * QT_KG}, {QF(dot_q5_K), QF(tile_q5_K), QF(tile1_q5_K), 2, 4 * QT_KG},
-    {QF(dot_q6_K), QF(tile_q6_K), QF(tile1_q6_K), 2, 4 * QT_KG},
+    {QF(dot_q8_0), QF(tile_q8_0), QF(tile1_q8_0), 1, 4, NULL}, {QF(dot_q4_0), QF(tile_q4_0), QF(tile1_q4_0), 1, 4, NULL},
+    {QF(dot_q4_K), QF(tile_q4_K), QF(tile1_q4_K), 2, 4, NULL}, {QF(dot_q5_K), QF(tile_q5_K), QF(tile1_q5_K), 2, 4, NULL},
+    {QF(dot_q6_K), QF(tile_q6_K), QF(tile1_q6_K), 2, 4, NULL},
 };
 
 #undef QT_DEF
@@ -241,8 +180,3 @@ static const struct qkern QF(qkern)[5] = {
 #undef QT_K4
 #undef QT_K5
 #undef QT_K6
-#undef QT_ROWS
-#undef QT_KG
-#undef QF
-#undef QCAT
-#undef QCAT_
