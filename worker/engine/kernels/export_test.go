@@ -55,3 +55,8 @@ func QMatMulRange(mode int, out []float32, xq []byte, n int, w Matrix, r0, r1 in
 
 // KActs reports whether d's activations are Q8_K blocks.
 func KActs(d DType) bool { return d.kActs() }
+
+// SwiGLUMode runs one kernel mode of SwiGLU; GoSwiGLU the pure-Go loop.
+func SwiGLUMode(mode int, gate, up []float32) { swiGLU(mode, gate, up) }
+
+var GoSwiGLU = goSwiGLU

@@ -94,3 +94,5 @@ func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32,
 		(*C.float)(unsafe.Pointer(&k[0])), (*C.float)(unsafe.Pointer(&v[0])), C.int(len(sc)), C.float(scale),
 		(*C.float)(unsafe.Pointer(&sc[0])), (*C.float)(unsafe.Pointer(&out[0])))
 }
+
+func swiGLU(_ int, gate, up []float32) { goSwiGLU(gate, up) }

@@ -1,6 +1,9 @@
 package kernels
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // goMatMulRows is the portable kernel: rows [r0,r1) of out for all n tokens,
 // x in natural order. Four rows at a time so each x element loaded serves
@@ -58,4 +61,11 @@ func goStreamSum(b []byte) uint64 {
 		s0 += uint64(b[i])
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// goSwiGLU is the portable SwiGLU loop.
+func goSwiGLU(gate, up []float32) {
+	for i, g := range gate {
+		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
 }
