@@ -12,6 +12,9 @@ void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int
 uint64_t rb_stream_sum(const void *p, size_t n);
 int rb_simd(void); // 0 none, 1 AVX2+FMA+F16C, 2 also AVX-512F
 
+// rb_swiglu: gate[i] = silu(gate[i]) · up[i] for i < n; mode as rb_matmul.
+void rb_swiglu(int mode, float *gate, const float *up, size_t n);
+
 // rb_attend: softmax attention of `group` query heads q [group][hd] over
 // len cached rows k, v [len][hd]; sc is scratch [len], out [group][hd].
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,

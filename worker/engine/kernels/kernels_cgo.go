@@ -95,4 +95,6 @@ func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32,
 		(*C.float)(unsafe.Pointer(&sc[0])), (*C.float)(unsafe.Pointer(&out[0])))
 }
 
-func swiGLU(_ int, gate, up []float32) { goSwiGLU(gate, up) }
+func swiGLU(mode int, gate, up []float32) {
+	C.rb_swiglu(C.int(mode), (*C.float)(unsafe.Pointer(&gate[0])), (*C.float)(unsafe.Pointer(&up[0])), C.size_t(len(gate)))
+}

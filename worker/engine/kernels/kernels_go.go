@@ -63,9 +63,19 @@ func goStreamSum(b []byte) uint64 {
 	return s0 + s1 + s2 + s3
 }
 
-// goSwiGLU is the portable SwiGLU loop.
+// goSwiGLU is the portable SwiGLU loop, silu in float64 as num / (1 + t)
+// with t = e^-|g| (see kernels.c): it cannot overflow, and below -120,
+// where g·t underflows a float32, num is 0 rather than -inf·0 at -inf.
 func goSwiGLU(gate, up []float32) {
 	for i, g := range gate {
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		s := float64(g)
+		t := math.Exp(-math.Abs(s))
+		switch {
+		case s < -120:
+			s = 0
+		case s < 0:
+			s *= t
+		}
+		gate[i] = float32(s/(1+t)) * up[i]
 	}
 }
