@@ -139,7 +139,8 @@ func BenchmarkSwiGLU(b *testing.B) {
 }
 
 // BenchmarkQuantizeActs: activations of 64 tokens × 2048 (512 KiB, in
-// L2) to Q8_0 and Q8_K blocks on one core, Go and the C the pool uses.
+// L2) to Q8_0 and Q8_K blocks on one core, Go and each C mode (mode0 is
+// the portable C).
 func BenchmarkQuantizeActs(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 5))
 	const n, cols = 64, 2048
@@ -148,16 +149,19 @@ func BenchmarkQuantizeActs(b *testing.B) {
 		k := kernels.KActs(d)
 		name := map[bool]string{false: "Q8_0", true: "Q8_K"}[k]
 		dst := make([]byte, n*kernels.ActRowBytes(d, cols))
-		for _, impl := range []struct {
-			name string
-			f    func(bool, []float32, int, int, []byte)
-		}{{"go", kernels.QuantizeActs}, {"c", kernels.QuantizeActsC}} {
-			b.Run(name+"/"+impl.name, func(b *testing.B) {
+		run := func(impl string, f func(k bool, x []float32, n, cols int, dst []byte)) {
+			b.Run(name+"/"+impl, func(b *testing.B) {
 				cpu0 := cpuTime()
 				for b.Loop() {
-					impl.f(k, x, n, cols, dst)
+					f(k, x, n, cols, dst)
 				}
 				perElem(b, n*cols, cpu0)
+			})
+		}
+		run("go", kernels.QuantizeActs)
+		for _, mode := range kernels.Modes() {
+			run(fmt.Sprintf("mode%d", mode), func(k bool, x []float32, n, cols int, dst []byte) {
+				kernels.QuantizeActsMode(mode, k, x, n, cols, dst)
 			})
 		}
 	}

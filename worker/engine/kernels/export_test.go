@@ -31,11 +31,13 @@ var GoAttend = goAttend
 var QModes = qmodes
 
 // QuantizeActs is the Go activation quantizer, QuantizeActsC the one the
-// pool uses (C with cgo); k selects Q8_K (else Q8_0).
+// pool uses (C with cgo), QuantizeActsMode one kernel mode of it; k
+// selects Q8_K (else Q8_0).
 var (
-	QuantizeActs  = quantizeActs
-	QuantizeActsC = quantizeActsC
-	ActRowBytes   = actRowBytes
+	QuantizeActs     = quantizeActs
+	QuantizeActsC    = quantizeActsC
+	QuantizeActsMode = quantizeActsMode
+	ActRowBytes      = actRowBytes
 )
 
 // QMatMulMode runs one quantized kernel mode (or the pure-Go loop when

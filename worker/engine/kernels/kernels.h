@@ -21,10 +21,11 @@ void rb_attend(int mode, const float *q, int group, int hd, const float *k, cons
                int len, float scale, float *sc, float *out);
 
 // rb_quantize_acts: nvals activations into Q8_0 (k 0) or Q8_K (k 1)
-// blocks (see quant.go). rb_qmatmul: out[t*ldo + r] = row r of the
-// quantized w (dtype 3..7) · token t of xq, for r in [r0,r1), t < n; mode
-// as rb_matmul (2 = AVX-512 VNNI). rb_qsimd: what the CPU offers for it.
-void rb_quantize_acts(int k, const float *x, int nvals, void *dst);
+// blocks (see quant.go), every mode (as rb_matmul's) the same bytes.
+// rb_qmatmul: out[t*ldo + r] = row r of the quantized w (dtype 3..7) ·
+// token t of xq, for r in [r0,r1), t < n; mode as rb_matmul (2 = AVX-512
+// VNNI). rb_qsimd: what the CPU offers for it.
+void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst);
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1);
 int rb_qsimd(void);

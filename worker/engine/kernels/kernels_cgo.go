@@ -59,11 +59,11 @@ func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r
 }
 
 func quantizeActsC(k bool, x []float32, n, cols int, dst []byte) {
-	kk := 0
-	if k {
-		kk = 1
-	}
-	C.rb_quantize_acts(C.int(kk), (*C.float)(unsafe.Pointer(&x[0])), C.int(n*cols), unsafe.Pointer(&dst[0]))
+	quantizeActsMode(kernelMode(n), k, x, n, cols, dst)
+}
+
+func quantizeActsMode(mode int, k bool, x []float32, n, cols int, dst []byte) {
+	C.rb_quantize_acts(C.int(mode), C.int(b2i(k)), (*C.float)(unsafe.Pointer(&x[0])), C.int(n*cols), unsafe.Pointer(&dst[0]))
 }
 
 // qmodes lists the quantized kernel modes this CPU can run (for tests).
