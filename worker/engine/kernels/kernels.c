@@ -4,7 +4,6 @@
 // weights by F32 activations without first widening the whole matrix.
 #include "kernels.h"
 #include "fp16.h"
-#include <math.h>
 #include <string.h>
 
 // weight element c of a row, widened.
@@ -76,13 +75,13 @@ static uint64_t stream_sum_scalar(const void *p, size_t n) {
 // SILU_CAP, past which t and g·t are under half the smallest subnormal, so
 // ±inf give inf·1 and -0 (no inf/inf) and NaN passes through num.
 // e^-a = 2^n·e^r, n = round(-a·log2 e), r = -a - n·ln2 with ln2 in two
-// parts (n·LN2_HI is exact for |n| < 2^8, the subtraction by Sterbenz);
+// parts (n·LN2_HI is exact for |n| < 2^9, the subtraction by Sterbenz);
 // e^r is Taylor to r^7 (truncation < 0.1 ulp for |r| ≤ ln2/2). 2^n is
 // applied after the multiplication by g, so a subnormal result is rounded
 // once; the vector paths scale the same way and only differ by their FMAs.
 #define SILU_CAP 120.0f
 #define LOG2E 1.44269504088896341f
-#define LN2_HI 0.693145751953125f     // 0x3f317200: 16 significant bits
+#define LN2_HI 0.693145751953125f     // 0x3f317200: 15 significant bits
 #define LN2_LO 1.42860682030941723e-6f // ln2 - LN2_HI
 #define EXP_C7 (1.0f / 5040) // 1/k! for k = 7..2
 #define EXP_C6 (1.0f / 720)
