@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/rbee-go/rbee/worker/engine/kernels"
+)
 
 // rmsNorm writes w ⊙ x / sqrt(mean(x²) + eps) for each row of width len(w).
 func rmsNorm(dst, x, w []float32, eps float64) {
@@ -73,8 +77,4 @@ func rope(x []float32, n, heads, headDim, rotaryDim, pos0 int, theta float64, in
 }
 
 // swiGLU writes silu(gate) ⊙ up into gate.
-func swiGLU(gate, up []float32) {
-	for i, g := range gate {
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-	}
-}
+func swiGLU(gate, up []float32) { kernels.SwiGLU(gate, up) }

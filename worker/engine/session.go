@@ -127,9 +127,10 @@ func (s *Session) layer(l int, n int) {
 	addInto(b.x[:n*c.Hidden], o)
 }
 
-// swiGLU runs swiGLU across the pool when the batch is large: in a
-// 128-token prefill it is ~16M exponentials, ~5% of the profile's samples
-// and all on one core. A decode step's few thousand stay on the caller.
+// swiGLU runs swiGLU across the pool when the batch is large: a 128-token
+// prefill is ~16M exponentials (~5% of the samples while they were scalar
+// Go on one core; the C kernel takes ~0.3 ns each). A decode step's few
+// thousand stay on the caller.
 func (s *Session) swiGLU(g, u []float32) {
 	const grain = 16 << 10
 	if len(g) < 4*grain {

@@ -100,3 +100,69 @@ func BenchmarkDecodeStream(b *testing.B) {
 	b.ReportMetric(float64(len(m.Data))/b.Elapsed().Seconds()*float64(b.N)/1e9, "GB/s")
 	b.ReportMetric(float64(len(m.Data))/best.Seconds()/1e9, "best-GB/s")
 }
+
+// perElem reports wall and CPU nanoseconds per element of a benchmark
+// that handled n elements per iteration; cpu0 is cpuTime() at its start.
+func perElem(b *testing.B, n int, cpu0 time.Duration) {
+	els := float64(n) * float64(b.N)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/els, "ns/elem")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/els, "cpu-ns/elem")
+	}
+}
+
+// BenchmarkSwiGLU: one core, 64Ki elements (the engine's pool grain is
+// 16Ki; gate and up, 512 KiB, stay in L2), gate values as an MLP's. Each
+// iteration first restores gate: "copy" times that alone.
+func BenchmarkSwiGLU(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	const n = 1 << 16
+	g0, up, g := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range g0 {
+		g0[i], up[i] = float32(3*r.NormFloat64()), float32(r.NormFloat64())
+	}
+	run := func(name string, f func(gate, up []float32)) {
+		b.Run(name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				copy(g, g0)
+				f(g, up)
+			}
+			perElem(b, n, cpu0)
+		})
+	}
+	run("copy", func(_, _ []float32) {})
+	run("go", kernels.GoSwiGLU)
+	for _, mode := range kernels.Modes() {
+		run(fmt.Sprintf("mode%d", mode), func(g, u []float32) { kernels.SwiGLUMode(mode, g, u) })
+	}
+}
+
+// BenchmarkQuantizeActs: activations of 64 tokens × 2048 (512 KiB, in
+// L2) to Q8_0 and Q8_K blocks on one core, Go and each C mode (mode0 is
+// the portable C).
+func BenchmarkQuantizeActs(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	const n, cols = 64, 2048
+	x := randActs(r, n, cols)
+	for _, d := range []kernels.DType{kernels.Q8_0, kernels.Q4_K} {
+		k := kernels.KActs(d)
+		name := map[bool]string{false: "Q8_0", true: "Q8_K"}[k]
+		dst := make([]byte, n*kernels.ActRowBytes(d, cols))
+		run := func(impl string, f func(k bool, x []float32, n, cols int, dst []byte)) {
+			b.Run(name+"/"+impl, func(b *testing.B) {
+				cpu0 := cpuTime()
+				for b.Loop() {
+					f(k, x, n, cols, dst)
+				}
+				perElem(b, n*cols, cpu0)
+			})
+		}
+		run("go", kernels.QuantizeActs)
+		for _, mode := range kernels.Modes() {
+			run(fmt.Sprintf("mode%d", mode), func(k bool, x []float32, n, cols int, dst []byte) {
+				kernels.QuantizeActsMode(mode, k, x, n, cols, dst)
+			})
+		}
+	}
+}

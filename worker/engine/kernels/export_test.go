@@ -31,11 +31,13 @@ var GoAttend = goAttend
 var QModes = qmodes
 
 // QuantizeActs is the Go activation quantizer, QuantizeActsC the one the
-// pool uses (C with cgo); k selects Q8_K (else Q8_0).
+// pool uses (C with cgo), QuantizeActsMode one kernel mode of it; k
+// selects Q8_K (else Q8_0).
 var (
-	QuantizeActs  = quantizeActs
-	QuantizeActsC = quantizeActsC
-	ActRowBytes   = actRowBytes
+	QuantizeActs     = quantizeActs
+	QuantizeActsC    = quantizeActsC
+	QuantizeActsMode = quantizeActsMode
+	ActRowBytes      = actRowBytes
 )
 
 // QMatMulMode runs one quantized kernel mode (or the pure-Go loop when
@@ -55,3 +57,8 @@ func QMatMulRange(mode int, out []float32, xq []byte, n int, w Matrix, r0, r1 in
 
 // KActs reports whether d's activations are Q8_K blocks.
 func KActs(d DType) bool { return d.kActs() }
+
+// SwiGLUMode runs one kernel mode of SwiGLU; GoSwiGLU the pure-Go loop.
+func SwiGLUMode(mode int, gate, up []float32) { swiGLU(mode, gate, up) }
+
+var GoSwiGLU = goSwiGLU

@@ -70,6 +70,58 @@ static uint64_t stream_sum_scalar(const void *p, size_t n) {
 	return s0 + s1 + s2 + s3;
 }
 
+// silu(g) = g / (1 + e^-g) is computed as num / (1 + t) with t = e^-|g|,
+// which cannot overflow: num = g for g ≥ 0, g·t below. |g| is capped at
+// SILU_CAP, past which t and g·t are under half the smallest subnormal, so
+// ±inf give inf·1 and -0 (no inf/inf) and NaN passes through num.
+// e^-a = 2^n·e^r, n = round(-a·log2 e), r = -a - n·ln2 with ln2 in two
+// parts (n·LN2_HI is exact for |n| < 2^9, the subtraction by Sterbenz);
+// e^r is Taylor to r^7 (truncation < 0.1 ulp for |r| ≤ ln2/2). 2^n is
+// applied after the multiplication by g, so a subnormal result is rounded
+// once; the vector paths scale the same way and only differ by their FMAs.
+#define SILU_CAP 120.0f
+#define LOG2E 1.44269504088896341f
+#define LN2_HI 0.693145751953125f     // 0x3f317200: 15 significant bits
+#define LN2_LO 1.42860682030941723e-6f // ln2 - LN2_HI
+#define EXP_C7 (1.0f / 5040) // 1/k! for k = 7..2
+#define EXP_C6 (1.0f / 720)
+#define EXP_C5 (1.0f / 120)
+#define EXP_C4 (1.0f / 24)
+#define EXP_C3 (1.0f / 6)
+#define EXP_C2 0.5f
+
+static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline float pow2i(int k) { return u2f((uint32_t)(k + 127) << 23); } // normal k ≥ -126 only
+
+// Branch-free so compilers vectorise it: gcc does not if-convert a float
+// ?: (the comparison may trap), so the cap and the select work on bits.
+static void swiglu_scalar(float *gate, const float *up, size_t n) {
+	const uint32_t sign = 0x80000000u, ncap = f2u(-SILU_CAP);
+	for (size_t i = 0; i < n; i++) {
+		float g = gate[i];
+		uint32_t u = f2u(g) | sign; // -|g|: for these, larger bits are lower values
+		float na = u2f(u < ncap ? u : ncap); // NaN too: it reaches num as g
+		float nf = (na * LOG2E + 0x1.8p23f) - 0x1.8p23f; // round to nearest even
+		float r = (na - nf * LN2_HI) - nf * LN2_LO;
+		float p = EXP_C7 * r + EXP_C6;
+		p = p * r + EXP_C5;
+		p = p * r + EXP_C4;
+		p = p * r + EXP_C3;
+		p = p * r + EXP_C2;
+		p = p * r + 1;
+		p = p * r + 1;
+		// 2^n in two normal halves: the first product is exact, the second
+		// rounds once, as _mm512_scalef_ps does.
+		int k = (int)nf;
+		float s1 = pow2i(k / 2), s2 = pow2i(k - k / 2);
+		float t = p * s1 * s2, neg = na * p * s1 * s2;
+		uint32_t m = -(uint32_t)(g < 0);
+		float num = u2f((f2u(neg) & m) | (f2u(g) & ~m));
+		gate[i] = num / (1 + t) * up[i];
+	}
+}
+
 #if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
 #define PF_DIST 8192 // see kernels_avx512.h
 #include "kernels_avx2.h"
@@ -100,6 +152,17 @@ void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int
 uint64_t rb_stream_sum(const void *p, size_t n) {
 	return level() ? stream_sum_avx2(p, n) : stream_sum_scalar(p, n);
 }
+
+void rb_swiglu(int mode, float *gate, const float *up, size_t n) {
+	int l = level();
+	if (mode == 2 && l >= 2) {
+		swiglu_avx512(gate, up, n);
+	} else if (mode >= 1 && l >= 1) {
+		swiglu_avx2(gate, up, n);
+	} else {
+		swiglu_scalar(gate, up, n);
+	}
+}
 #else
 int rb_simd(void) { return 0; }
 
@@ -110,4 +173,9 @@ void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int
 }
 
 uint64_t rb_stream_sum(const void *p, size_t n) { return stream_sum_scalar(p, n); }
+
+void rb_swiglu(int mode, float *gate, const float *up, size_t n) {
+	(void)mode;
+	swiglu_scalar(gate, up, n);
+}
 #endif

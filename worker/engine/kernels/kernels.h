@@ -12,16 +12,20 @@ void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int
 uint64_t rb_stream_sum(const void *p, size_t n);
 int rb_simd(void); // 0 none, 1 AVX2+FMA+F16C, 2 also AVX-512F
 
+// rb_swiglu: gate[i] = silu(gate[i]) · up[i] for i < n; mode as rb_matmul.
+void rb_swiglu(int mode, float *gate, const float *up, size_t n);
+
 // rb_attend: softmax attention of `group` query heads q [group][hd] over
 // len cached rows k, v [len][hd]; sc is scratch [len], out [group][hd].
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,
                int len, float scale, float *sc, float *out);
 
 // rb_quantize_acts: nvals activations into Q8_0 (k 0) or Q8_K (k 1)
-// blocks (see quant.go). rb_qmatmul: out[t*ldo + r] = row r of the
-// quantized w (dtype 3..7) · token t of xq, for r in [r0,r1), t < n; mode
-// as rb_matmul (2 = AVX-512 VNNI). rb_qsimd: what the CPU offers for it.
-void rb_quantize_acts(int k, const float *x, int nvals, void *dst);
+// blocks (see quant.go), every mode (as rb_matmul's) the same bytes.
+// rb_qmatmul: out[t*ldo + r] = row r of the quantized w (dtype 3..7) ·
+// token t of xq, for r in [r0,r1), t < n; mode as rb_matmul (2 = AVX-512
+// VNNI). rb_qsimd: what the CPU offers for it.
+void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst);
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1);
 int rb_qsimd(void);

@@ -153,3 +153,38 @@ static AVX2 uint64_t stream_sum_avx2(const void *p, size_t n) {
 	uint64_t t = r[0] + r[1] + r[2] + r[3];
 	return t + stream_sum_scalar((const char *)p + v * 32, n - v * 32);
 }
+
+// silu8: silu of 8 lanes, as swiglu_scalar in kernels.c.
+INLINE AVX2 __m256 silu8(__m256 g) {
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 na = _mm256_max_ps(_mm256_or_ps(g, sign), _mm256_set1_ps(-SILU_CAP)); // NaN: the cap
+	__m256 nf = _mm256_round_ps(_mm256_mul_ps(na, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(LN2_HI), na);
+	r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(LN2_LO), r);
+	__m256 p = _mm256_fmadd_ps(_mm256_set1_ps(EXP_C7), r, _mm256_set1_ps(EXP_C6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_C5));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_C4));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_C3));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_C2));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1));
+	// 2^n in two normal halves (n ≥ -174): the first product is exact.
+	__m256i k = _mm256_cvtps_epi32(nf), k1 = _mm256_srai_epi32(k, 1), bias = _mm256_set1_epi32(127);
+	__m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+	__m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(k, k1), bias), 23));
+	__m256 t = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+	__m256 neg = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(na, p), s1), s2);
+	__m256 num = _mm256_blendv_ps(g, neg, _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_LT_OQ));
+	return _mm256_div_ps(num, _mm256_add_ps(t, _mm256_set1_ps(1)));
+}
+
+static AVX2 void swiglu_avx2(float *gate, const float *up, size_t n) {
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(gate + i, _mm256_mul_ps(silu8(_mm256_loadu_ps(gate + i)), _mm256_loadu_ps(up + i)));
+	if (i < n) { // the tail through the same lanes, masked
+		__m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		__m256 g = _mm256_maskload_ps(gate + i, m), u = _mm256_maskload_ps(up + i, m);
+		_mm256_maskstore_ps(gate + i, m, _mm256_mul_ps(silu8(g), u));
+	}
+}

@@ -106,3 +106,36 @@ static AVX512 void matmul_avx512(int dtype, const void *w, int cols, const float
 	default: matmul_avx512_dt(2, w, cols, x, n, out, ldo, r0, r1); break;
 	}
 }
+
+// silu16: silu of 16 lanes, as swiglu_scalar in kernels.c; scalef applies
+// 2^n with one rounding.
+INLINE AVX512 __m512 silu16(__m512 g) {
+	const __m512i sign = _mm512_set1_epi32((int)0x80000000);
+	__m512 na = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(g), sign));
+	na = _mm512_max_ps(na, _mm512_set1_ps(-SILU_CAP)); // NaN: the cap
+	__m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(na, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m512 r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(LN2_HI), na);
+	r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(LN2_LO), r);
+	__m512 p = _mm512_fmadd_ps(_mm512_set1_ps(EXP_C7), r, _mm512_set1_ps(EXP_C6));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C5));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C4));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C3));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C2));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+	__m512 t = _mm512_scalef_ps(p, nf);
+	__mmask16 lt = _mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_LT_OQ);
+	__m512 num = _mm512_mask_blend_ps(lt, g, _mm512_scalef_ps(_mm512_mul_ps(na, p), nf));
+	return _mm512_div_ps(num, _mm512_add_ps(t, _mm512_set1_ps(1)));
+}
+
+static AVX512 void swiglu_avx512(float *gate, const float *up, size_t n) {
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(gate + i, _mm512_mul_ps(silu16(_mm512_loadu_ps(gate + i)), _mm512_loadu_ps(up + i)));
+	if (i < n) { // the tail through the same lanes, masked
+		__mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+		__m512 g = _mm512_maskz_loadu_ps(m, gate + i), u = _mm512_maskz_loadu_ps(m, up + i);
+		_mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(silu16(g), u));
+	}
+}

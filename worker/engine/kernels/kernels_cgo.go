@@ -59,11 +59,11 @@ func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r
 }
 
 func quantizeActsC(k bool, x []float32, n, cols int, dst []byte) {
-	kk := 0
-	if k {
-		kk = 1
-	}
-	C.rb_quantize_acts(C.int(kk), (*C.float)(unsafe.Pointer(&x[0])), C.int(n*cols), unsafe.Pointer(&dst[0]))
+	quantizeActsMode(kernelMode(n), k, x, n, cols, dst)
+}
+
+func quantizeActsMode(mode int, k bool, x []float32, n, cols int, dst []byte) {
+	C.rb_quantize_acts(C.int(mode), C.int(b2i(k)), (*C.float)(unsafe.Pointer(&x[0])), C.int(n*cols), unsafe.Pointer(&dst[0]))
 }
 
 // qmodes lists the quantized kernel modes this CPU can run (for tests).
@@ -93,4 +93,8 @@ func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32,
 	C.rb_attend(C.int(mode), (*C.float)(unsafe.Pointer(&q[0])), C.int(group), C.int(hd),
 		(*C.float)(unsafe.Pointer(&k[0])), (*C.float)(unsafe.Pointer(&v[0])), C.int(len(sc)), C.float(scale),
 		(*C.float)(unsafe.Pointer(&sc[0])), (*C.float)(unsafe.Pointer(&out[0])))
+}
+
+func swiGLU(mode int, gate, up []float32) {
+	C.rb_swiglu(C.int(mode), (*C.float)(unsafe.Pointer(&gate[0])), (*C.float)(unsafe.Pointer(&up[0])), C.size_t(len(gate)))
 }

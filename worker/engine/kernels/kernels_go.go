@@ -1,6 +1,9 @@
 package kernels
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // goMatMulRows is the portable kernel: rows [r0,r1) of out for all n tokens,
 // x in natural order. Four rows at a time so each x element loaded serves
@@ -58,4 +61,21 @@ func goStreamSum(b []byte) uint64 {
 		s0 += uint64(b[i])
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// goSwiGLU is the portable SwiGLU loop, silu in float64 as num / (1 + t)
+// with t = e^-|g| (see kernels.c): it cannot overflow, and below -120,
+// where g·t underflows a float32, num is 0 rather than -inf·0 at -inf.
+func goSwiGLU(gate, up []float32) {
+	for i, g := range gate {
+		s := float64(g)
+		t := math.Exp(-math.Abs(s))
+		switch {
+		case s < -120:
+			s = 0
+		case s < 0:
+			s *= t
+		}
+		gate[i] = float32(s/(1+t)) * up[i]
+	}
 }

@@ -28,4 +28,10 @@ func qmatmulRows(_ int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 i
 
 func quantizeActsC(k bool, x []float32, n, cols int, dst []byte) { quantizeActs(k, x, n, cols, dst) }
 
+func quantizeActsMode(_ int, k bool, x []float32, n, cols int, dst []byte) {
+	quantizeActs(k, x, n, cols, dst)
+}
+
 func qmodes() []int { return []int{0} }
+
+func swiGLU(_ int, gate, up []float32) { goSwiGLU(gate, up) }

@@ -118,7 +118,7 @@ static const struct qkern qkern_c[5] = {
 static const int qblock_vals[5] = {32, 32, 256, 256, 256};
 static const int qblock_bytes[5] = {34, 18, 144, 176, 210};
 
-void rb_quantize_acts(int k, const float *x, int nvals, void *dst) {
+static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 	uint8_t *o = dst;
 	if (!k) {
 		for (int b = 0; b < nvals / 32; b++, x += 32, o += 34) {
@@ -237,11 +237,30 @@ static const struct qkern *pick(int mode, int t) {
 	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
 	return &qkern_c[t];
 }
+
+#include "qquant_avx.h"
+
+void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst) {
+	int l = rb_simd();
+	if (l >= 2 && !__builtin_cpu_supports("avx512bw")) l = 1; // sad_epu8 at 512 bits
+	if (mode >= 2 && l >= 2) {
+		k ? quant_q8_K_avx512(x, nvals / 256, dst) : quant_q8_0_avx512(x, nvals / 32, dst);
+	} else if (mode >= 1 && l >= 1) {
+		k ? quant_q8_K_avx2(x, nvals / 256, dst) : quant_q8_0_avx2(x, nvals / 32, dst);
+	} else {
+		quantize_acts_c(k, x, nvals, dst);
+	}
+}
 #else
 int rb_qsimd(void) { return 0; }
 static const struct qkern *pick(int mode, int t) {
 	(void)mode;
 	return &qkern_c[t];
+}
+
+void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst) {
+	(void)mode;
+	quantize_acts_c(k, x, nvals, dst);
 }
 #endif
 
