@@ -152,11 +152,12 @@ static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 }
 
 // Token blocks of ~256 KB of activations stay in L2, and so do row blocks
-// of ~256 KB of weights (the pool's chunks are that size already; a whole
-// matrix in one call, as the benchmarks do, is cut the same way); within
-// them a tile's tokens stay in L1 while the block's rows are swept over
-// them. Rows past the last full tile go through the one-row tile, tokens
-// past the last full tile through dot.
+// of at most ~256 KB of weights (the pool's chunks are smaller already; a
+// whole matrix in one call, as the benchmarks do, is cut so); within them
+// a tile's tokens stay in L1 while the block's rows are swept over them.
+// Rows past the last full tile go through the one-row tile, tokens past
+// the last full tile through the tail tile (or dot where there is none,
+// and for one token).
 static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
                          float *out, int ldo, int r0, int r1) {
 	int t = dtype - 3, nb = cols / qblock_vals[t];
