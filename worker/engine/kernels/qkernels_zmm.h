@@ -195,15 +195,19 @@ INLINE QZ_TARGET void qz_tile_q6(int nb, const uint8_t *w, size_t rb, const uint
 			__m512i bh, bl = qz_bsums(x + k * xs, 0, &bh);
 			sumi[k] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpwssd_epi32(_mm512_madd_epi16(N[0], bl), N[1], bh));
 		}
-		for (int h = 0; h < 2; h++)
-			for (int c = 0; c < 8; c++) { // 16 values: ql bytes 16(c%4), nibble c/4; qh bytes 16(c%2), bits 2(c/2)
-				__m512i l = qz_rows4(w + 64 * h + 16 * (c % 4), rb), hb = qz_rows4(w + 128 + 32 * h + 16 * (c % 2), rb);
-				__m512i q = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4 * (c / 4)), m4),
-				                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb, 2 * (c / 2)), m2), 4));
+		for (int h = 0; h < 2; h++) {
+			// each ql and qh run is loaded once: it holds 2 and 4 runs of values
+			__m512i l[4], hb[2];
+			for (int i = 0; i < 4; i++) l[i] = qz_rows4(w + 64 * h + 16 * i, rb);
+			for (int i = 0; i < 2; i++) hb[i] = qz_rows4(w + 128 + 32 * h + 16 * i, rb);
+			for (int c = 0; c < 8; c++) { // 16 values: ql run c%4, nibble c/4; qh run c%2, bits 2(c/2)
+				__m512i q = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l[c % 4], 4 * (c / 4)), m4),
+				                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb[c % 2], 2 * (c / 2)), m2), 4));
 				__m512i sc = qz_pick16(S[h], c);
 				for (int k = 0; k < nt; k++)
 					sumi[k] = _mm512_dpwssd_epi32(sumi[k], _mm512_maddubs_epi16(q, qz_bcast(x + k * xs + 4 + 128 * h + 16 * c)), sc);
 			}
+		}
 		__m512 d = qz_rowscale4(w + 208, rb);
 		for (int k = 0; k < nt; k++)
 			acc[0][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[k]), _mm512_mul_ps(d, _mm512_set1_ps(f32at(x + k * xs))), acc[0][k]);
