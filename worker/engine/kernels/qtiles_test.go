@@ -14,7 +14,8 @@ import (
 // both sum the same exact integers per block but round in float in
 // another order (TestQuantMatMul bounds each against float64); logged
 // here as the largest difference relative to Σ|w·xq| of the product.
-// Row ranges as the pool hands them out (multiples of 4 but the last)
+// Row ranges as the pool hands them out (multiples of 8 but the last; here
+// also 4, so rows fall to the one-row tiles in between)
 // give the same bits as one range.
 func TestQuantTiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
