@@ -25,14 +25,10 @@ INLINE QZ_TARGET __m512i qz_rows4(const uint8_t *p, size_t rb) {
 // 16 bytes broadcast to the four lanes.
 INLINE QZ_TARGET __m512i qz_bcast(const uint8_t *p) { return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p)); }
 
-// The fp16 at p + i·rb for rows i < 8, as floats: [rows 0..3 ×4 each] in
-// r[0] and [rows 4..7] in r[1], a row's value in all four lanes of its lane group.
-INLINE QZ_TARGET void qz_rowscales(const uint8_t *p, size_t rb, __m512 r[2]) {
-	__m128i h = _mm_setr_epi16((short)i16at(p), (short)i16at(p + rb), (short)i16at(p + 2 * rb), (short)i16at(p + 3 * rb),
-	                           (short)i16at(p + 4 * rb), (short)i16at(p + 5 * rb), (short)i16at(p + 6 * rb), (short)i16at(p + 7 * rb));
-	__m512 v = _mm512_castps256_ps512(_mm256_cvtph_ps(h));
-	r[0] = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), v);
-	r[1] = _mm512_permutexvar_ps(_mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7), v);
+// A float per row (f32 of the fp16 at p + r·rb, r < 4) in row r's four lanes.
+INLINE QZ_TARGET __m512 qz_rowscale4(const uint8_t *p, size_t rb) {
+	__m128 v = _mm_cvtph_ps(_mm_setr_epi16((short)i16at(p), (short)i16at(p + rb), (short)i16at(p + 2 * rb), (short)i16at(p + 3 * rb), 0, 0, 0, 0));
+	return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(v));
 }
 
 // Stores the sums of each lane group of acc[g][k] (row 4g+r, token k) to
@@ -67,8 +63,7 @@ INLINE QZ_TARGET void qz_tile_32(int nb, const uint8_t *w, size_t rb, const uint
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
 		float dx[QZ_TOKS];
 		for (int k = 0; k < nt; k++) dx[k] = qz_h16(x + k * xs);
-		__m512 dw[2];
-		qz_rowscales(w, rb, dw);
+		__m512 dw[2] = {qz_rowscale4(w, rb), qz_rowscale4(w + 4 * rb, rb)};
 		__m512i W[2][2], bias[2];
 		for (int g = 0; g < ng; g++) {
 			if (four) {
@@ -113,19 +108,10 @@ INLINE QZ_TARGET __m512i qz_bytes16(const uint8_t *p, size_t rb, const int sgn) 
 	return sgn ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
 }
 
-// A float per row (f32 of the fp16 at p + r·rb) in row r's four lanes.
-INLINE QZ_TARGET __m512 qz_rowscale4(const uint8_t *p, size_t rb) {
-	__m128 v = _mm_cvtph_ps(_mm_setr_epi16((short)i16at(p), (short)i16at(p + rb), (short)i16at(p + 2 * rb), (short)i16at(p + 3 * rb), 0, 0, 0, 0));
-	return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(v));
-}
-
-// A Q8_K block's 16 bsums as pairs summed (8 int16: one per 32 values,
-// pair 0) or as they are (pair 1: bsums 0..7, then 8..15 in *hi), in all lanes.
-INLINE QZ_TARGET __m512i qz_bsums(const uint8_t *x, const int pair, __m512i *hi) {
-	__m128i lo8 = _mm_loadu_si128((const __m128i *)(x + 260)), hi8 = _mm_loadu_si128((const __m128i *)(x + 276));
-	if (pair) return _mm512_broadcast_i32x4(_mm_hadd_epi16(lo8, hi8));
-	*hi = _mm512_broadcast_i32x4(hi8);
-	return _mm512_broadcast_i32x4(lo8);
+// A Q8_K block's 16 bsums summed in pairs (8 int16, one per 32 values) in
+// every lane group.
+INLINE QZ_TARGET __m512i qz_bsum_pairs(const uint8_t *x) {
+	return _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128((const __m128i *)(x + 260)), _mm_loadu_si128((const __m128i *)(x + 276))));
 }
 
 // q4_K (five 0) / q5_K (five 1) × q8_K, 4 rows (a lane group each) × nt
@@ -170,7 +156,7 @@ INLINE QZ_TARGET void qz_tile_k45(int nb, const uint8_t *w, size_t rb, const uin
 		__m512 d = qz_rowscale4(w, rb), dmin = qz_rowscale4(w + 2, rb);
 		for (int k = 0; k < nt; k++) {
 			const uint8_t *xk = x + k * xs;
-			__m512i mins = _mm512_dpwssd_epi32(z, M, qz_bsums(xk, 1, NULL));
+			__m512i mins = _mm512_dpwssd_epi32(z, M, qz_bsum_pairs(xk));
 			__m512 dk = _mm512_set1_ps(f32at(xk));
 			acc[0][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[k]), _mm512_mul_ps(d, dk), acc[0][k]);
 			acc[0][k] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(dmin, dk), acc[0][k]);
@@ -192,7 +178,7 @@ INLINE QZ_TARGET void qz_tile_q6(int nb, const uint8_t *w, size_t rb, const uint
 		__m512i N[2] = {_mm512_slli_epi16(S[0], 5), _mm512_slli_epi16(S[1], 5)};
 		__m512i sumi[QZ_TOKS];
 		for (int k = 0; k < nt; k++) {
-			__m512i bh, bl = qz_bsums(x + k * xs, 0, &bh);
+			__m512i bl = qz_bcast(x + k * xs + 260), bh = qz_bcast(x + k * xs + 276); // bsums 0..7, 8..15
 			sumi[k] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpwssd_epi32(_mm512_madd_epi16(N[0], bl), N[1], bh));
 		}
 		for (int h = 0; h < 2; h++) {
