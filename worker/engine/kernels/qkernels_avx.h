@@ -38,6 +38,14 @@ INLINE QTARGET __m256 QF(dot_s8)(__m256i a, __m256i b) {
 	return _mm256_cvtepi32_ps(QF(dot_us8)(z, _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)));
 }
 
+// Prefetches the lines of a block of n bytes at w for decode (QPF_*).
+INLINE void QF(pfblock)(const uint8_t *w, const int n) {
+	for (int o = 0; o < n; o += 64) {
+		_mm_prefetch((const char *)w + QPF_L2 + o, _MM_HINT_T1);
+		_mm_prefetch((const char *)w + QPF_L1 + o, _MM_HINT_T0);
+	}
+}
+
 INLINE QTARGET float QF(h16)(const uint8_t *p) {
 	uint16_t v;
 	memcpy(&v, p, 2);
@@ -132,6 +140,7 @@ INLINE QTARGET float QF(dot_k45)(int nb, const uint8_t *w, const uint8_t *x, con
 	__m256 acc = _mm256_setzero_ps();
 	float mins = 0;
 	for (int b = 0; b < nb; b++, w += five ? 176 : 144, x += 292) {
+		QF(pfblock)(w, five ? 176 : 144);
 		uint32_t u[4];
 		QF(kscales)(w + 4, u);
 		const uint8_t *sc = (const uint8_t *)u;
@@ -169,6 +178,7 @@ INLINE QTARGET __m256i QF(q6negsc)(const uint8_t *w) {
 static QTARGET float QF(dot_q6_K)(int nb, const uint8_t *w, const uint8_t *x) {
 	__m256 acc = _mm256_setzero_ps();
 	for (int b = 0; b < nb; b++, w += 210, x += 292) {
+		QF(pfblock)(w, 210);
 		const uint8_t *ql = w, *qh = w + 128, *q8 = x + 4;
 		const int8_t *sc = (const int8_t *)w + 192;
 		__m256i sumi = _mm256_madd_epi16(QF(q6negsc)(w), _mm256_loadu_si256((const __m256i *)(x + 260)));

@@ -152,10 +152,11 @@ func TestQuantMatMul(t *testing.T) {
 	t.Logf("quantized modes %v", kernels.QModes())
 	r := rand.New(rand.NewPCG(5, 6))
 	// The prefill tiles take 2 or 4 rows × 4 or 8 tokens: row and token
-	// counts around and between those, n = 1..9 and past 64.
+	// counts around and between those, n = 1..9 and past 64. The one-token
+	// Q8_0/Q4_0 rows go 16 blocks at a time: 8, 16, 24, 32 and 40 blocks.
 	sizes := []struct{ rows, cols, n int }{
 		{1, 256, 1}, {3, 512, 2}, {17, 256, 5}, {64, 768, 1}, {5, 2048, 3}, {9, 1024, 13}, {130, 256, 7},
-		{6, 256, 64}, {13, 512, 67},
+		{6, 256, 64}, {13, 512, 67}, {3, 1024, 1}, {4, 1280, 1},
 	}
 	for n := 1; n <= 9; n++ {
 		sizes = append(sizes, struct{ rows, cols, n int }{7, 512, n})
