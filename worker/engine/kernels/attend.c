@@ -63,7 +63,7 @@ __attribute__((target("avx512f"))) static void attend_avx512(const float *q, int
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,
                int len, float scale, float *sc, float *out) {
 #if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
-	if (mode == 2) {
+	if (mode >= 2) {
 		attend_avx512(q, group, hd, k, v, len, scale, sc, out);
 		return;
 	}

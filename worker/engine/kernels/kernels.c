@@ -140,7 +140,7 @@ int rb_simd(void) { return level(); }
 void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int n,
                float *out, int ldo, int r0, int r1) {
 	int l = level();
-	if (mode == 2 && l >= 2) {
+	if (mode >= 2 && l >= 2) {
 		matmul_avx512(dtype, w, cols, x, n, out, ldo, r0, r1);
 	} else if (mode == 1 && l >= 1) {
 		matmul_avx2(dtype, w, cols, x, n, out, ldo, r0, r1);
@@ -155,7 +155,7 @@ uint64_t rb_stream_sum(const void *p, size_t n) {
 
 void rb_swiglu(int mode, float *gate, const float *up, size_t n) {
 	int l = level();
-	if (mode == 2 && l >= 2) {
+	if (mode >= 2 && l >= 2) {
 		swiglu_avx512(gate, up, n);
 	} else if (mode >= 1 && l >= 1) {
 		swiglu_avx2(gate, up, n);

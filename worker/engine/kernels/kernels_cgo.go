@@ -16,6 +16,7 @@ const (
 	modePortable = 0
 	modeAVX2     = 1
 	modeAVX512   = 2
+	modeAMX      = 3 // AVX-512 and, for Q8_0 prefill, AMX-INT8 (quantized kernels only)
 )
 
 // simdLevel is what the CPU offers (0, 1 AVX2, 2 AVX-512), fixed for the process.
@@ -26,6 +27,8 @@ var simdLevel = int(C.rb_simd())
 // does not matter today; the parameter keeps the choice in one place.
 func kernelMode(_ int) int {
 	switch {
+	case qsimdLevel >= modeAMX: // the float kernels run it as AVX-512
+		return modeAMX
 	case simdLevel >= modeAVX512:
 		return modeAVX512
 	case simdLevel >= modeAVX2:
@@ -50,8 +53,13 @@ func streamSum(b []byte) uint64 {
 	return uint64(C.rb_stream_sum(unsafe.Pointer(&b[0]), C.size_t(len(b))))
 }
 
-// qsimdLevel is what the CPU offers the quantized kernels (2: AVX-512 VNNI).
+// qsimdLevel is what the CPU offers the quantized kernels (2: AVX-512 VNNI,
+// 3: and AMX-INT8, which this call also asks Linux for).
 var qsimdLevel = int(C.rb_qsimd())
+
+// amxRows reports whether n-token products of d run on AMX, in tiles of
+// 16 rows.
+func amxRows(d DType, n int) bool { return qsimdLevel >= modeAMX && d == Q8_0 && n >= 16 }
 
 func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 int) {
 	C.rb_qmatmul(C.int(mode), C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols),

@@ -7,6 +7,8 @@ func kernelMode(int) int { return 0 }
 
 func permutes(int) bool { return false }
 
+func amxRows(DType, int) bool { return false }
+
 func matmulRows(_ int, w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
 	goMatMulRows(w, x, n, out, ldo, r0, r1)
 }

@@ -19,13 +19,22 @@ const chunkBytes = 64 << 10
 // alternated rounds of the decode matrix products of TinyLlama-1.1B).
 const decodeChunkBytes = 1 << 20
 
+// amxGrain is the rows per grab on AMX: whole 16-row tiles, and enough of
+// them to share the per-grab conversion of every token's block scales
+// (there it is 64 KiB of Q8_0 too, at 2048 columns).
+const amxGrain = 64
+
 // rowGrain is the rows per grab of w for an n-token product.
 func rowGrain(w Matrix, n int) int {
 	cb := chunkBytes
 	if n == 1 {
 		cb = decodeChunkBytes
 	}
-	return max(8, cb/max(w.rowBytes(), 1)/8*8)
+	g := max(8, cb/max(w.rowBytes(), 1)/8*8)
+	if amxRows(w.DType, n) {
+		g = max(amxGrain, g/amxGrain*amxGrain)
+	}
+	return g
 }
 
 // MatMul computes out[t][r] = Σ_c x[t][c]·w[r][c] for t < n tokens: x is

@@ -17,16 +17,20 @@ typedef void (*qtile_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, 
 typedef void (*qtail_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo, int nt, int one);
 // qgemv_fn: o[r] = row r (w + r·rb) · the one token x, r < nr.
 typedef void (*qgemv_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr);
+// qamx_fn: rows [r0, r1) × n tokens (a multiple of 16) on AMX.
+typedef void (*qamx_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, int n, float *o, size_t ldo,
+                        int r0, int r1);
 // qkern: one type's kernels in one mode: dot for one row × one token,
 // tile for rows × toks tokens (NULL: none), tile1 for 1 row × toks, tail
 // (NULL: none) for rows × fewer tokens, gemv (NULL: dot per row) for one
-// token.
+// token, amx (NULL: none) for whole 16×16 tiles of rows and tokens.
 struct qkern {
 	qdot_fn dot;
 	qtile_fn tile, tile1;
 	int rows, toks;
 	qtail_fn tail;
 	qgemv_fn gemv;
+	qamx_fn amx;
 };
 
 static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
@@ -162,18 +166,12 @@ static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 // Rows past the last full tile go through the one-row tile, tokens past
 // the last full tile through the tail tile (or dot where there is none,
 // and for one token).
-static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
-                         float *out, int ldo, int r0, int r1) {
-	int t = dtype - 3, nb = cols / qblock_vals[t];
-	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
+static void qmatmul_tiles(const struct qkern *q, int t, int nb, size_t rb, size_t xb, const uint8_t *w8, const uint8_t *x8,
+                          int n, float *out, int ldo, int r0, int r1) {
 	int tb = (int)((256u << 10) / (xb ? xb : 1)), rbk = (int)((256u << 10) / (rb ? rb : 1));
 	tb = tb < q->toks ? q->toks : tb / q->toks * q->toks;
 	rbk = rbk < q->rows ? q->rows : rbk / q->rows * q->rows;
-	const uint8_t *w8 = w, *x8 = xq;
-	if (n == 1 && q->gemv) {
-		q->gemv(nb, w8 + (size_t)r0 * rb, rb, x8, out + r0, r1 - r0);
-		return;
-	}
+	(void)t;
 	for (int t0 = 0; t0 < n; t0 += tb) {
 		int t1 = t0 + tb < n ? t0 + tb : n, tf = t0;
 		for (int b0 = r0; b0 < r1; b0 += rbk) {
@@ -202,8 +200,34 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 	}
 }
 
+// qmatmul_with: one token through gemv where there is one; whole groups
+// of 16 tokens through amx where there is one, the tokens past them (and
+// everything else) through the tiles.
+static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
+                         float *out, int ldo, int r0, int r1) {
+	int t = dtype - 3, nb = cols / qblock_vals[t];
+	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
+	const uint8_t *w8 = w, *x8 = xq;
+	if (n == 1 && q->gemv) {
+		q->gemv(nb, w8 + (size_t)r0 * rb, rb, x8, out + r0, r1 - r0);
+		return;
+	}
+	int n16 = n / 16 * 16;
+	if (q->amx && n16 > 0) {
+		q->amx(nb, w8, rb, x8, xb, n16, out, (size_t)ldo, r0, r1);
+		if (n16 < n) qmatmul_tiles(q, t, nb, rb, xb, w8, x8 + (size_t)n16 * xb, n - n16, out + (size_t)n16 * ldo, ldo, r0, r1);
+		return;
+	}
+	qmatmul_tiles(q, t, nb, rb, xb, w8, x8, n, out, ldo, r0, r1);
+}
+
 #if defined(__x86_64__) && !defined(RB_NO_X86)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #define INLINE static inline __attribute__((always_inline))
 
 // Decode reads rows once, and prefetches them into L2 far ahead and into
@@ -229,6 +253,7 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 #include "qkernels_avx.h"
 #include "qkernels_zmm.h"
 #include "qgemv_zmm.h"
+#include "qamx.h"
 #undef QF
 
 // VNNI: the one-token kernels of qkernels_avx.h, the 512-bit tiles.
@@ -240,16 +265,38 @@ static const struct qkern qkern_zmm[5] = {
     {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
 };
 
-// 0 portable, 1 AVX2, 2 AVX-512 VNNI (at 256 bits, where its dpbusd sits).
+// AMX: the 512-bit kernels, Q8_0 prefill on the tile unit.
+static const struct qkern qkern_amx[5] = {
+    {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0, qg_gemv_q8_0, qa_q8_0},
+    {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0, qg_gemv_q4_0},
+    {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K},
+    {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
+    {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
+};
+
+// Linux lends a process the tile registers' 8 KiB of state only on request
+// (arch_prctl), once for all its threads; the answer is kept for the
+// process, as the CPU's features are.
+static int amx_usable;
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+static void amx_request(void) {
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return;
+	amx_usable = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+}
+
+// 0 portable, 1 AVX2, 2 AVX-512 VNNI, 3 that and AMX-INT8.
 int rb_qsimd(void) {
 	__builtin_cpu_init();
 	if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))) return 0;
-	if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) return 2;
-	return 1;
+	if (!(__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))) return 1;
+	pthread_once(&amx_once, amx_request);
+	return amx_usable ? 3 : 2;
 }
 
 static const struct qkern *pick(int mode, int t) {
 	int l = rb_qsimd();
+	if (mode >= 3 && l >= 3) return &qkern_amx[t];
 	if (mode >= 2 && l >= 2) return &qkern_zmm[t];
 	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
 	return &qkern_c[t];
