@@ -1,16 +1,18 @@
-// Q8_0 prefill on AMX (Intel's tile unit; -INT8), included by qkernels.c
-// after qkernels_zmm.h. One TDPBSSD multiplies 16 tokens × 32 values (a
-// block) by 32 values × 16 rows into 16×16 exact int32 sums: what the
-// 512-bit tiles do in 128 dpbusd. Each block's sums are then scaled by its
-// token and row scales and added up in floats with AVX-512 (the scales
-// differ per block, so the sums cannot stay in the tile), which is most of
-// the work that remains.
+// Q8_0 and Q4_K prefill on AMX (Intel's tile unit; -INT8), included by
+// qkernels.c after qkernels_avx.h and qkernels_zmm.h. One tile product
+// multiplies 16 tokens × 32 values (a Q8_0 block, a Q4_K sub-block) by 32
+// values × 16 rows into 16×16 exact int32 sums: what the 512-bit tiles do
+// in 128 dpbusd. Each unit's sums are then scaled by its token and row
+// scales and added up in floats with AVX-512 (the scales differ per unit,
+// so the sums cannot stay in the tile), which is most of the work that
+// remains; Q4_K's mins are one more multiply-add per sub-block and token.
 //   - The tokens are the A operand, 16 rows of 32 bytes read straight from
 //     the quantized activations (a stride per token).
 //   - The weights are the B operand, which wants each row's values in
-//     groups of four side by side: 16 rows' blocks are repacked into an
-//     L2-sized scratch once per row group and reused by every token group.
-//     The mapped weights stay the only copy of the model.
+//     groups of four side by side (as bytes: Q4_K's nibbles unpacked): 16
+//     rows' blocks are repacked into an L2-sized scratch once per row group
+//     and reused by every token group. The mapped weights stay the only
+//     copy of the model.
 // Four C tiles take four blocks at a time, so the unit works on some while
 // the vector units scale others.
 #define QA_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni,amx-tile,amx-int8")))
@@ -35,19 +37,16 @@ static QA_TARGET void qa_config(void) {
 	_tile_loadconfig(&c);
 }
 
-// qa_packrows writes rows w + i·rb (i < nr ≤ 16) of nb Q8_0 blocks as B
-// tiles: pk[b·512 + k·64 + i·4 + j] = value 4k + j of row i's block b, and
-// the rows' scales as floats, ds[b·16 + i]; rows past nr are zeros. A 16×8
-// transpose of 32-bit groups per block, in three rounds of two-register
-// permutes.
-static QA_TARGET void qa_packrows(int nb, const uint8_t *w, size_t rb, int nr, int8_t *pk, float *ds) {
-	static const uint8_t zeros[34];
-	const uint8_t *rp[16];
-	size_t step[16];
-	for (int i = 0; i < 16; i++) rp[i] = i < nr ? w + i * rb : zeros, step[i] = i < nr ? 34 : 0;
+// The three rounds of two-register permutes that transpose 16 rows × 8
+// groups of 4 bytes into 8 × 16 (a B tile).
+struct qa_ix {
+	__m512i r1[2], r2[2], r3[2];
+};
+
+static QA_TARGET void qa_ixinit(struct qa_ix *q) {
 	int32_t ix[3][2][16] __attribute__((aligned(64)));
 	for (int e = 0; e < 16; e++) {
-		int t = e / 4, k = e % 4; // round 1: four rows × values 0-3 (4-7)
+		int t = e / 4, k = e % 4; // round 1: four rows × groups 0-3 (4-7)
 		ix[0][0][e] = (t >= 2 ? 16 : 0) + (t % 2) * 8 + k;
 		ix[0][1][e] = ix[0][0][e] + 4;
 		t = e / 2, k = e % 2; // round 2: eight rows × a pair of groups
@@ -56,109 +55,195 @@ static QA_TARGET void qa_packrows(int nb, const uint8_t *w, size_t rb, int nr, i
 		ix[2][0][e] = (e >= 8 ? 16 : 0) + 2 * (e % 8); // round 3: 16 rows × one group
 		ix[2][1][e] = ix[2][0][e] + 1;
 	}
-	__m512i i1[2], i2[2], i3[2];
 	for (int h = 0; h < 2; h++) {
-		i1[h] = _mm512_load_si512(ix[0][h]);
-		i2[h] = _mm512_load_si512(ix[1][h]);
-		i3[h] = _mm512_load_si512(ix[2][h]);
-	}
-	for (int b = 0; b < nb; b++, pk += 512, ds += 16) {
-		const uint8_t *bp[16];
-		for (int i = 0; i < 16; i++) bp[i] = rp[i] + step[i] * b;
-		__m512i z[8], u[8], v[8];
-		for (int p = 0; p < 8; p++) // rows 2p, 2p+1
-			z[p] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(bp[2 * p] + 2))),
-			                          _mm256_loadu_si256((const __m256i *)(bp[2 * p + 1] + 2)), 1);
-		for (int q = 0; q < 4; q++) // rows 4q..4q+3: u[q] groups 0-3, u[4+q] groups 4-7
-			for (int h = 0; h < 2; h++) u[4 * h + q] = _mm512_permutex2var_epi32(z[2 * q], i1[h], z[2 * q + 1]);
-		for (int s = 0; s < 2; s++) // rows 8s..8s+7, groups 2g, 2g+1 in v[2g + s]
-			for (int g = 0; g < 4; g++)
-				v[2 * g + s] = _mm512_permutex2var_epi32(u[4 * (g / 2) + 2 * s], i2[g % 2], u[4 * (g / 2) + 2 * s + 1]);
-		for (int k = 0; k < 8; k++) // all 16 rows, group k
-			_mm512_store_si512(pk + 64 * k, _mm512_permutex2var_epi32(v[2 * (k / 2)], i3[k % 2], v[2 * (k / 2) + 1]));
-		uint64_t h[4] = {0, 0, 0, 0};
-		for (int i = 0; i < 16; i++) h[i / 4] |= (uint64_t)(uint16_t)i16at(bp[i]) << (16 * (i % 4));
-		_mm512_store_ps(ds, _mm512_cvtph_ps(_mm256_setr_epi64x((long long)h[0], (long long)h[1], (long long)h[2], (long long)h[3])));
+		q->r1[h] = _mm512_load_si512(ix[0][h]);
+		q->r2[h] = _mm512_load_si512(ix[1][h]);
+		q->r3[h] = _mm512_load_si512(ix[2][h]);
 	}
 }
 
-// qa_scales: the tokens' block scales as floats, dx[t·nb + b], 16 blocks
-// per conversion (their halves gathered through general registers).
-static QA_TARGET void qa_scales(int nb, const uint8_t *x, size_t xs, int n, float *dx) {
-	for (int t = 0; t < n; t++, x += xs, dx += nb) {
+// pk[k·64 + i·4 + j] = byte 4k + j of rows[i]: one B tile.
+INLINE QA_TARGET void qa_transpose(const struct qa_ix *q, const __m256i rows[16], int8_t *pk) {
+	__m512i z[8], u[8], v[8];
+	for (int p = 0; p < 8; p++) // rows 2p, 2p+1
+		z[p] = _mm512_inserti64x4(_mm512_castsi256_si512(rows[2 * p]), rows[2 * p + 1], 1);
+	for (int g = 0; g < 4; g++) // rows 4g..4g+3: u[g] groups 0-3, u[4+g] groups 4-7
+		for (int h = 0; h < 2; h++) u[4 * h + g] = _mm512_permutex2var_epi32(z[2 * g], q->r1[h], z[2 * g + 1]);
+	for (int s = 0; s < 2; s++) // rows 8s..8s+7, groups 2g, 2g+1 in v[2g + s]
+		for (int g = 0; g < 4; g++)
+			v[2 * g + s] = _mm512_permutex2var_epi32(u[4 * (g / 2) + 2 * s], q->r2[g % 2], u[4 * (g / 2) + 2 * s + 1]);
+	for (int k = 0; k < 8; k++) // all 16 rows, group k
+		_mm512_store_si512(pk + 64 * k, _mm512_permutex2var_epi32(v[2 * (k / 2)], q->r3[k % 2], v[2 * (k / 2) + 1]));
+}
+
+// Rows w + i·rb (i < nr ≤ 16) of a block each, rows past nr reading zeros.
+static const uint8_t qa_zeros[144];
+INLINE QA_TARGET void qa_rowptrs(const uint8_t *w, size_t rb, int nr, size_t bb, int b, const uint8_t *bp[16]) {
+	for (int i = 0; i < 16; i++) bp[i] = i < nr ? w + i * rb + (size_t)b * bb : qa_zeros;
+}
+
+// Four f16 at p, p+s, p+2s, p+3s in one word; 16 → floats.
+INLINE QA_TARGET __m512 qa_h16x16(const uint8_t *const p[16]) {
+	uint64_t h[4] = {0, 0, 0, 0};
+	for (int i = 0; i < 16; i++) h[i / 4] |= (uint64_t)(uint16_t)i16at(p[i]) << (16 * (i % 4));
+	return _mm512_cvtph_ps(_mm256_setr_epi64x((long long)h[0], (long long)h[1], (long long)h[2], (long long)h[3]));
+}
+
+// The row side of 16 rows, per 32-value unit u: its B tile at pk + 512u,
+// its row scales ds[16u + i] and (Q4_K) mins dm[16u + i], both with the
+// block's f16 factor. Q8_0: a unit per block. Q4_K: eight per block, the
+// nibbles unpacked, scale d·sc_j and min dmin·m_j (6-bit, kscales).
+static QA_TARGET void qa_packrows(const struct qa_ix *q, int nb, const uint8_t *w, size_t rb, int nr, int k4, int8_t *pk,
+                                  float *ds, float *dm) {
+	__m256i rows[16], hi[16];
+	const uint8_t *bp[16];
+	if (!k4) {
+		for (int b = 0; b < nb; b++, pk += 512, ds += 16) {
+			qa_rowptrs(w, rb, nr, 34, b, bp);
+			for (int i = 0; i < 16; i++) rows[i] = _mm256_loadu_si256((const __m256i *)(bp[i] + 2));
+			qa_transpose(q, rows, pk);
+			_mm512_store_ps(ds, qa_h16x16(bp));
+		}
+		return;
+	}
+	const __m256i m4 = _mm256_set1_epi8(0xf);
+	for (int b = 0; b < nb; b++, pk += 8 * 512, ds += 8 * 16, dm += 8 * 16) {
+		qa_rowptrs(w, rb, nr, 144, b, bp);
+		for (int jj = 0; jj < 4; jj++) { // values 64jj.. of each row: sub-blocks 2jj, 2jj+1
+			for (int i = 0; i < 16; i++) {
+				__m256i v = _mm256_loadu_si256((const __m256i *)(bp[i] + 16 + 32 * jj));
+				rows[i] = _mm256_and_si256(v, m4);
+				hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+			}
+			qa_transpose(q, rows, pk + 512 * (2 * jj));
+			qa_transpose(q, hi, pk + 512 * (2 * jj + 1));
+		}
+		const uint8_t *bm[16];
+		for (int i = 0; i < 16; i++) bm[i] = bp[i] + 2;
+		__m512 d = qa_h16x16(bp), dmin = qa_h16x16(bm);
+		float dd[16] __attribute__((aligned(64))), dn[16] __attribute__((aligned(64)));
+		_mm512_store_ps(dd, d);
+		_mm512_store_ps(dn, dmin);
+		for (int i = 0; i < 16; i++) {
+			uint32_t u[4];
+			kscales_vnni(bp[i] + 4, u);
+			const uint8_t *sm = (const uint8_t *)u; // 8 scales, 8 mins
+			for (int j = 0; j < 8; j++) ds[16 * j + i] = dd[i] * sm[j], dm[16 * j + i] = dn[i] * sm[8 + j];
+		}
+	}
+}
+
+// The token side of n tokens per unit u of nu: dx[t·nu + u] the token's
+// scale; (Q4_K) bx[t·nu + u] its scale times the sum of the unit's values
+// (the Q8_K block sums, pairwise), what the row's min multiplies.
+static QA_TARGET void qa_tokens(int nb, const uint8_t *x, size_t xs, int n, int k4, float *dx, float *bx) {
+	int nu = k4 ? 8 * nb : nb;
+	for (int t = 0; t < n; t++, x += xs, dx += nu, bx += nu) {
 		int b = 0;
-		for (; b + 16 <= nb; b += 16)
-			_mm512_storeu_ps(dx + b, _mm512_cvtph_ps(_mm256_setr_epi64x((long long)qg_h4(x + 34 * b, 34), (long long)qg_h4(x + 34 * (b + 4), 34),
-			                                                            (long long)qg_h4(x + 34 * (b + 8), 34), (long long)qg_h4(x + 34 * (b + 12), 34))));
-		for (; b < nb; b++) dx[b] = qz_h16(x + 34 * b);
+		if (!k4) {
+			for (; b + 16 <= nb; b += 16)
+				_mm512_storeu_ps(dx + b, _mm512_cvtph_ps(_mm256_setr_epi64x((long long)qg_h4(x + 34 * b, 34), (long long)qg_h4(x + 34 * (b + 4), 34),
+				                                                            (long long)qg_h4(x + 34 * (b + 8), 34), (long long)qg_h4(x + 34 * (b + 12), 34))));
+			for (; b < nb; b++) dx[b] = qz_h16(x + 34 * b);
+			continue;
+		}
+		for (; b < nb; b++) {
+			const uint8_t *xb = x + 292 * b;
+			float d = f32at(xb);
+			for (int j = 0; j < 8; j++) {
+				dx[8 * b + j] = d;
+				bx[8 * b + j] = d * (float)(i16at(xb + 260 + 4 * j) + i16at(xb + 262 + 4 * j));
+			}
+		}
 	}
 }
 
-// Block b's 16×16 sums into tile c (from A tile a, B tile bt), stored to buf.
-#define QA_PRODUCT(c, a, bt, buf, b)                   \
-	do {                                               \
-		_tile_zero(c);                                 \
-		_tile_loadd(a, x + 34 * (b) + 2, xs);          \
-		_tile_loadd(bt, pk + 512 * (b), 64);           \
-		_tile_dpbssd(c, a, bt);                        \
-		_tile_stored(c, buf, 64);                      \
+// Unit u's 16×16 sums into tile c (from A tile a, B tile bt), stored to buf.
+// A: Q8_0 block u, or Q4_K sub-block u%8 of block u/8, of each token.
+#define QA_PRODUCT(c, a, bt, buf, u)                                                             \
+	do {                                                                                         \
+		_tile_zero(c);                                                                           \
+		_tile_loadd(a, x + (k4 ? 292 * ((u) / 8) + 4 + 32 * ((u) % 8) : 34 * (u) + 2), xs);      \
+		_tile_loadd(bt, pk + 512 * (u), 64);                                                     \
+		if (k4)                                                                                  \
+			_tile_dpbsud(c, a, bt);                                                              \
+		else                                                                                     \
+			_tile_dpbssd(c, a, bt);                                                              \
+		_tile_stored(c, buf, 64);                                                                \
 	} while (0)
 
-// acc[m] (16 rows) += block b's sums of token m (in buf) · row scales ·
-// token scale.
-#define QA_SCALE(buf, b)                                                                                \
-	do {                                                                                                \
-		__m512 dw = _mm512_load_ps(ds + 16 * (b));                                                      \
-		for (int m = 0; m < QA_N; m++)                                                                  \
-			acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(buf + 16 * m)),                 \
-			                         _mm512_mul_ps(dw, _mm512_set1_ps(dx[m * nb + (b)])), acc[m]);          \
+// acc[m] (16 rows) += unit u's sums of token m (in buf) · row scales ·
+// token scale, less (Q4_K) the rows' mins times the token's unit sum.
+#define QA_SCALE(buf, u)                                                                                  \
+	do {                                                                                                  \
+		__m512 dw = _mm512_load_ps(ds + 16 * (u));                                                        \
+		for (int m = 0; m < QA_N; m++)                                                                    \
+			acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(buf + 16 * m)),                   \
+			                         _mm512_mul_ps(dw, _mm512_set1_ps(dx[m * nu + (u)])), acc[m]);            \
+		if (k4) {                                                                                         \
+			__m512 mn = _mm512_load_ps(dm + 16 * (u));                                                    \
+			for (int m = 0; m < QA_N; m++) acc[m] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(bx[m * nu + (u)]), acc[m]); \
+		}                                                                                                 \
 	} while (0)
 
 // o[m·ldo + i] = token m (x + m·xs) · packed row i, for 16 tokens and the
-// rows i < nr.
-static QA_TARGET void qa_tile(int nb, const int8_t *pk, const float *ds, const uint8_t *x, size_t xs, const float *dx,
-                              float *o, size_t ldo, int nr) {
+// rows i < nr, over nu units.
+INLINE QA_TARGET void qa_tile(int nu, const int k4, const int8_t *pk, const float *ds, const float *dm, const uint8_t *x,
+                              size_t xs, const float *dx, const float *bx, float *o, size_t ldo, int nr) {
 	int32_t c[4][256] __attribute__((aligned(64)));
 	__m512 acc[QA_N];
 	for (int m = 0; m < QA_N; m++) acc[m] = _mm512_setzero_ps();
-	// four blocks' products, then their scaling: the tile unit's stores of
+	// four units' products, then their scaling: the tile unit's stores of
 	// one group overlap the vector work of the last (one ahead measured 115
 	// cycles per block and tile here, four 101)
-	int b = 0;
-	for (; b + 4 <= nb; b += 4) {
-		QA_PRODUCT(0, 2, 4, c[0], b);
-		QA_PRODUCT(1, 3, 5, c[1], b + 1);
-		QA_PRODUCT(6, 2, 4, c[2], b + 2);
-		QA_PRODUCT(7, 3, 5, c[3], b + 3);
-		for (int i = 0; i < 4; i++) QA_SCALE(c[i], b + i);
+	int u = 0;
+	for (; u + 4 <= nu; u += 4) {
+		QA_PRODUCT(0, 2, 4, c[0], u);
+		QA_PRODUCT(1, 3, 5, c[1], u + 1);
+		QA_PRODUCT(6, 2, 4, c[2], u + 2);
+		QA_PRODUCT(7, 3, 5, c[3], u + 3);
+		for (int i = 0; i < 4; i++) QA_SCALE(c[i], u + i);
 	}
-	for (; b < nb; b++) {
-		QA_PRODUCT(0, 2, 4, c[0], b);
-		QA_SCALE(c[0], b);
+	for (; u < nu; u++) {
+		QA_PRODUCT(0, 2, 4, c[0], u);
+		QA_SCALE(c[0], u);
 	}
 	for (int m = 0; m < QA_N; m++) _mm512_mask_storeu_ps(o + m * ldo, (__mmask16)((1u << nr) - 1), acc[m]);
 }
 
-// qa_q8_0: rows [r0, r1) × n tokens, n a multiple of 16 (the caller sends
+// qa_matmul: rows [r0, r1) × n tokens, n a multiple of 16 (the caller sends
 // the rest to the 512-bit tiles). Every row takes this path whatever the
 // row range, so a row's result does not depend on how the rows are cut
-// into grabs. The scratch is per call: pk and ds for one row group, dx for
-// all tokens.
-static QA_TARGET void qa_q8_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, int n, float *o,
-                              size_t ldo, int r0, int r1) {
-	size_t need = (size_t)nb * 512 + (size_t)nb * 64 + (size_t)n * nb * 4;
+// into grabs. The scratch is per call: the row side of one row group, the
+// token side of all tokens.
+INLINE QA_TARGET void qa_matmul(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, int n, float *o,
+                                size_t ldo, int r0, int r1, const int k4) {
+	int nu = k4 ? 8 * nb : nb;
+	size_t need = (size_t)nu * (512 + 2 * 64) + (size_t)n * nu * 8;
 	uint8_t *mem = aligned_alloc(64, (need + 63) / 64 * 64);
 	if (!mem) abort();
 	int8_t *pk = (int8_t *)mem;
-	float *ds = (float *)(mem + (size_t)nb * 512), *dx = ds + (size_t)nb * 16;
-	qa_scales(nb, x, xs, n, dx);
+	float *ds = (float *)(mem + (size_t)nu * 512), *dm = ds + (size_t)nu * 16, *dx = dm + (size_t)nu * 16, *bx = dx + (size_t)n * nu;
+	struct qa_ix q;
+	qa_ixinit(&q);
+	qa_tokens(nb, x, xs, n, k4, dx, bx);
 	qa_config();
 	for (int r = r0; r < r1; r += QA_N) {
 		int nr = r1 - r < QA_N ? r1 - r : QA_N;
-		qa_packrows(nb, w + (size_t)r * rb, rb, nr, pk, ds);
+		qa_packrows(&q, nb, w + (size_t)r * rb, rb, nr, k4, pk, ds, dm);
 		for (int t = 0; t < n; t += QA_N)
-			qa_tile(nb, pk, ds, x + (size_t)t * xs, xs, dx + (size_t)t * nb, o + (size_t)t * ldo + r, ldo, nr);
+			qa_tile(nu, k4, pk, ds, dm, x + (size_t)t * xs, xs, dx + (size_t)t * nu, bx + (size_t)t * nu, o + (size_t)t * ldo + r, ldo, nr);
 	}
 	_tile_release();
 	free(mem);
+}
+
+static QA_TARGET void qa_q8_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, int n, float *o, size_t ldo,
+                              int r0, int r1) {
+	qa_matmul(nb, w, rb, x, xs, n, o, ldo, r0, r1, 0);
+}
+
+static QA_TARGET void qa_q4_K(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, int n, float *o, size_t ldo,
+                              int r0, int r1) {
+	qa_matmul(nb, w, rb, x, xs, n, o, ldo, r0, r1, 1);
 }
