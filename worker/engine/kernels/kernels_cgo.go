@@ -16,7 +16,7 @@ const (
 	modePortable = 0
 	modeAVX2     = 1
 	modeAVX512   = 2
-	modeAMX      = 3 // AVX-512 and, for Q8_0 and Q4_K prefill, AMX-INT8 (quantized kernels only)
+	modeAMX      = 3 // AVX-512 and, for Q8_0, Q4_K and Q6_K prefill, AMX-INT8 (quantized kernels only)
 )
 
 // simdLevel is what the CPU offers (0, 1 AVX2, 2 AVX-512), fixed for the process.
@@ -59,7 +59,9 @@ var qsimdLevel = int(C.rb_qsimd())
 
 // amxRows reports whether n-token products of d run on AMX, in tiles of
 // 16 rows.
-func amxRows(d DType, n int) bool { return qsimdLevel >= modeAMX && (d == Q8_0 || d == Q4_K) && n >= 16 }
+func amxRows(d DType, n int) bool {
+	return qsimdLevel >= modeAMX && (d == Q8_0 || d == Q4_K || d == Q6_K) && n >= 16
+}
 
 func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 int) {
 	C.rb_qmatmul(C.int(mode), C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols),

@@ -265,13 +265,13 @@ static const struct qkern qkern_zmm[5] = {
     {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
 };
 
-// AMX: the 512-bit kernels, Q8_0 and Q4_K prefill on the tile unit.
+// AMX: the 512-bit kernels, Q8_0, Q4_K and Q6_K prefill on the tile unit.
 static const struct qkern qkern_amx[5] = {
     {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0, qg_gemv_q8_0, qa_q8_0},
     {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0, qg_gemv_q4_0},
     {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K, NULL, qa_q4_K},
     {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
-    {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
+    {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K, NULL, qa_q6_K},
 };
 
 // Linux lends a process the tile registers' 8 KiB of state only on request
