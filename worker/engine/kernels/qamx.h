@@ -164,8 +164,8 @@ static QA_TARGET void qa_packrows(const struct qa_ix *q, int nb, const uint8_t *
 }
 
 // The token side of n tokens per unit u of nu: dx[t·nu + u] the token's
-// scale; (Q4_K) bx[t·nu + u] its scale times the sum of the unit's values
-// (the Q8_K block sums, pairwise), what the row's min multiplies.
+// scale; (Q4_K) bx[t·nu + u] the sum of the unit's values (the Q8_K block
+// sums, pairwise), what the row's min multiplies.
 static QA_TARGET void qa_tokens(int nb, const uint8_t *x, size_t xs, int n, const int kind, float *dx, float *bx) {
 	const int upb = QA_UNITS(kind), nu = upb * nb;
 	for (int t = 0; t < n; t++, x += xs, dx += nu, bx += nu) {
@@ -182,7 +182,7 @@ static QA_TARGET void qa_tokens(int nb, const uint8_t *x, size_t xs, int n, cons
 			float d = f32at(xb);
 			for (int j = 0; j < upb; j++) {
 				dx[upb * b + j] = d;
-				if (kind == QA_Q4_K) bx[8 * b + j] = d * (float)(i16at(xb + 260 + 4 * j) + i16at(xb + 262 + 4 * j));
+				if (kind == QA_Q4_K) bx[8 * b + j] = (float)(i16at(xb + 260 + 4 * j) + i16at(xb + 262 + 4 * j));
 			}
 		}
 	}
@@ -202,17 +202,27 @@ static QA_TARGET void qa_tokens(int nb, const uint8_t *x, size_t xs, int n, cons
 		_tile_stored(c, buf, 64);                                                                                \
 	} while (0)
 
-// acc[m] (16 rows) += unit u's sums of token m (in buf) · row scales ·
-// token scale, less (Q4_K) the rows' mins times the token's unit sum.
+// acc[m] (16 rows) += Q8_0 block u's sums of token m (in buf) · row
+// scales · token scale.
 #define QA_SCALE(buf, u)                                                                                  \
 	do {                                                                                                  \
 		__m512 dw = _mm512_load_ps(ds + 16 * (u));                                                        \
 		for (int m = 0; m < QA_N; m++)                                                                    \
 			acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(buf + 16 * m)),                   \
 			                         _mm512_mul_ps(dw, _mm512_set1_ps(dx[m * nu + (u)])), acc[m]);            \
+	} while (0)
+
+// The same for a K-quant unit before the token's scale, which its whole
+// block shares: sacc[m] += sums · row scales, less (Q4_K) the rows' mins
+// times the token's unit sum.
+#define QA_KSCALE(buf, u)                                                                                 \
+	do {                                                                                                  \
+		__m512 dw = _mm512_load_ps(ds + 16 * (u));                                                        \
+		for (int m = 0; m < QA_N; m++)                                                                    \
+			sacc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(buf + 16 * m)), dw, sacc[m]);    \
 		if (kind == QA_Q4_K) {                                                                            \
 			__m512 mn = _mm512_load_ps(dm + 16 * (u));                                                    \
-			for (int m = 0; m < QA_N; m++) acc[m] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(bx[m * nu + (u)]), acc[m]); \
+			for (int m = 0; m < QA_N; m++) sacc[m] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(bx[m * nu + (u)]), sacc[m]); \
 		}                                                                                                 \
 	} while (0)
 
@@ -222,6 +232,28 @@ INLINE QA_TARGET void qa_tile(int nu, const int kind, const int8_t *pk, const fl
                               size_t xs, const float *dx, const float *bx, float *o, size_t ldo, int nr) {
 	const int upb = QA_UNITS(kind), uv = QA_UVALS(kind);
 	int32_t c[4][256] __attribute__((aligned(64)));
+	if (kind != QA_Q8_0) {
+		// a block's units (8 or 16) summed before its token scale: one
+		// multiply per unit and token fewer, the block's sum added to acc
+		// (in memory: acc and sacc would fill the registers) once per block
+		float acc[QA_N][QA_N] __attribute__((aligned(64)));
+		memset(acc, 0, sizeof acc);
+		for (int b = 0, u = 0; u < nu; b++) {
+			__m512 sacc[QA_N];
+			for (int m = 0; m < QA_N; m++) sacc[m] = _mm512_setzero_ps();
+			for (int e = u + upb; u < e; u += 4) {
+				QA_PRODUCT(0, 2, 4, c[0], u);
+				QA_PRODUCT(1, 3, 5, c[1], u + 1);
+				QA_PRODUCT(6, 2, 4, c[2], u + 2);
+				QA_PRODUCT(7, 3, 5, c[3], u + 3);
+				for (int i = 0; i < 4; i++) QA_KSCALE(c[i], u + i);
+			}
+			for (int m = 0; m < QA_N; m++)
+				_mm512_store_ps(acc[m], _mm512_fmadd_ps(sacc[m], _mm512_set1_ps(dx[m * nu + b * upb]), _mm512_load_ps(acc[m])));
+		}
+		for (int m = 0; m < QA_N; m++) _mm512_mask_storeu_ps(o + m * ldo, (__mmask16)((1u << nr) - 1), _mm512_load_ps(acc[m]));
+		return;
+	}
 	__m512 acc[QA_N];
 	for (int m = 0; m < QA_N; m++) acc[m] = _mm512_setzero_ps();
 	// four units' products, then their scaling: the tile unit's stores of
