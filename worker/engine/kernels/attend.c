@@ -64,7 +64,7 @@ void rb_attend(int mode, const float *q, int group, int hd, const float *k, cons
                int len, float scale, float *sc, float *out) {
 #if defined(__x86_64__) && !defined(RB_NO_X86) // RB_NO_X86: check the non-x86 build here
 	if (mode >= 2) {
-		attend_avx512(q, group, hd, k, v, len, scale, sc, out);
+		if (!rb_attend_zmm(mode, q, group, hd, k, v, len, scale, sc, out)) attend_avx512(q, group, hd, k, v, len, scale, sc, out);
 		return;
 	}
 	if (mode == 1) {

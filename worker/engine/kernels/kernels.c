@@ -4,6 +4,7 @@
 // weights by F32 activations without first widening the whole matrix.
 #include "kernels.h"
 #include "fp16.h"
+#include <math.h>
 #include <string.h>
 
 // weight element c of a row, widened.
@@ -163,6 +164,11 @@ void rb_swiglu(int mode, float *gate, const float *up, size_t n) {
 		swiglu_scalar(gate, up, n);
 	}
 }
+
+int rb_attend_zmm(int mode, const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
+                  float *sc, float *out) {
+	return mode >= 2 && level() >= 2 && attend_avx512_zmm(q, group, hd, k, v, len, scale, sc, out);
+}
 #else
 int rb_simd(void) { return 0; }
 
@@ -177,5 +183,11 @@ uint64_t rb_stream_sum(const void *p, size_t n) { return stream_sum_scalar(p, n)
 void rb_swiglu(int mode, float *gate, const float *up, size_t n) {
 	(void)mode;
 	swiglu_scalar(gate, up, n);
+}
+
+int rb_attend_zmm(int mode, const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
+                  float *sc, float *out) {
+	(void)mode, (void)q, (void)group, (void)hd, (void)k, (void)v, (void)len, (void)scale, (void)sc, (void)out;
+	return 0;
 }
 #endif

@@ -15,6 +15,11 @@ int rb_simd(void); // 0 none, 1 AVX2+FMA+F16C, 2 also AVX-512F
 // rb_swiglu: gate[i] = silu(gate[i]) · up[i] for i < n; mode as rb_matmul.
 void rb_swiglu(int mode, float *gate, const float *up, size_t n);
 
+// rb_attend_zmm: rb_attend's AVX-512 kernel for head sizes that are a
+// multiple of 16 up to 128 (kernels_avx512.h, which has the vector exp); 0
+// where it does not apply.
+int rb_attend_zmm(int mode, const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
+                  float *sc, float *out);
 // rb_attend: softmax attention of `group` query heads q [group][hd] over
 // len cached rows k, v [len][hd]; sc is scratch [len], out [group][hd].
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,

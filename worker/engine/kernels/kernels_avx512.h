@@ -107,22 +107,28 @@ static AVX512 void matmul_avx512(int dtype, const void *w, int cols, const float
 	}
 }
 
-// silu16: silu of 16 lanes, as swiglu_scalar in kernels.c; scalef applies
-// 2^n with one rounding.
-INLINE AVX512 __m512 silu16(__m512 g) {
-	const __m512i sign = _mm512_set1_epi32((int)0x80000000);
-	__m512 na = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(g), sign));
-	na = _mm512_max_ps(na, _mm512_set1_ps(-SILU_CAP)); // NaN: the cap
-	__m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(na, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-	__m512 r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(LN2_HI), na);
-	r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(LN2_LO), r);
+// exp_parts16: e^x = 2^nf · p for x in [-SILU_CAP, 0] (the reduction and
+// Taylor polynomial described in kernels.c).
+INLINE AVX512 __m512 exp_parts16(__m512 x, __m512 *nf) {
+	*nf = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m512 r = _mm512_fnmadd_ps(*nf, _mm512_set1_ps(LN2_HI), x);
+	r = _mm512_fnmadd_ps(*nf, _mm512_set1_ps(LN2_LO), r);
 	__m512 p = _mm512_fmadd_ps(_mm512_set1_ps(EXP_C7), r, _mm512_set1_ps(EXP_C6));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C5));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C4));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C3));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C2));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+	return _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+}
+
+// silu16: silu of 16 lanes, as swiglu_scalar in kernels.c; scalef applies
+// 2^n with one rounding.
+INLINE AVX512 __m512 silu16(__m512 g) {
+	const __m512i sign = _mm512_set1_epi32((int)0x80000000);
+	__m512 na = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(g), sign));
+	na = _mm512_max_ps(na, _mm512_set1_ps(-SILU_CAP)); // NaN: the cap
+	__m512 nf, p = exp_parts16(na, &nf);
 	__m512 t = _mm512_scalef_ps(p, nf);
 	__mmask16 lt = _mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_LT_OQ);
 	__m512 num = _mm512_mask_blend_ps(lt, g, _mm512_scalef_ps(_mm512_mul_ps(na, p), nf));
@@ -138,4 +144,74 @@ static AVX512 void swiglu_avx512(float *gate, const float *up, size_t n) {
 		__m512 g = _mm512_maskz_loadu_ps(m, gate + i), u = _mm512_maskz_loadu_ps(m, up + i);
 		_mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(silu16(g), u));
 	}
+}
+
+// hsum16x16: lane j of the result is the sum of a[j]'s 16 lanes, by two
+// rounds of in-lane unpacks and two of 128-bit shuffles (45 operations
+// for 16 sums, where one horizontal sum each takes ~8 dependent ones).
+INLINE AVX512 __m512 hsum16x16(const __m512 a[16]) {
+	__m512 t[8], u[4];
+	for (int i = 0; i < 8; i++) // per 128-bit lane: a[2i] and a[2i+1], two partial sums each
+		t[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+	for (int i = 0; i < 4; i++) { // per 128-bit lane: a[4i..4i+3], one partial sum each
+		__m512d x = _mm512_castps_pd(t[2 * i]), y = _mm512_castps_pd(t[2 * i + 1]);
+		u[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+	}
+	__m512 v = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], 0x88), _mm512_shuffle_f32x4(u[0], u[1], 0xdd));
+	__m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], 0x88), _mm512_shuffle_f32x4(u[2], u[3], 0xdd));
+	return _mm512_add_ps(_mm512_shuffle_f32x4(v, w, 0x88), _mm512_shuffle_f32x4(v, w, 0xdd));
+}
+
+// attend_avx512_zmm: attend.c's attention for head sizes that are a
+// multiple of 16 up to 128 (q and the output in registers): 16 keys' dot
+// products at a time with one transposed sum, exp 16 at a time. 0 if the
+// head size does not qualify.
+static AVX512 int attend_avx512_zmm(const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
+                                   float *sc, float *out) {
+	if (hd % 16 != 0 || hd > 128 || len < 1) return 0;
+	const int nv = hd / 16;
+	for (int i = 0; i < group; i++) {
+		const float *qi = q + (size_t)i * hd;
+		__m512 qv[8], o[8];
+		for (int c = 0; c < nv; c++) qv[c] = _mm512_loadu_ps(qi + 16 * c), o[c] = _mm512_setzero_ps();
+		__m512 vmax = _mm512_set1_ps(-INFINITY);
+		int j = 0;
+		for (; j + 16 <= len; j += 16) {
+			__m512 a[16];
+			for (int jj = 0; jj < 16; jj++) {
+				const float *kj = k + (size_t)(j + jj) * hd;
+				a[jj] = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+				for (int c = 1; c < nv; c++) a[jj] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), a[jj]);
+			}
+			__m512 s = _mm512_mul_ps(hsum16x16(a), _mm512_set1_ps(scale));
+			_mm512_storeu_ps(sc + j, s);
+			vmax = _mm512_max_ps(vmax, s);
+		}
+		float best = _mm512_reduce_max_ps(vmax);
+		for (; j < len; j++) {
+			const float *kj = k + (size_t)j * hd;
+			__m512 a = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+			for (int c = 1; c < nv; c++) a = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), a);
+			float s = _mm512_reduce_add_ps(a) * scale;
+			sc[j] = s;
+			best = s > best ? s : best;
+		}
+		__m512 vsum = _mm512_setzero_ps(), b = _mm512_set1_ps(best), cap = _mm512_set1_ps(-SILU_CAP);
+		for (j = 0; j < len; j += 16) {
+			__mmask16 m = len - j >= 16 ? 0xffff : (__mmask16)((1u << (len - j)) - 1);
+			__m512 nf, x = _mm512_max_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, sc + j), b), cap);
+			__m512 p = exp_parts16(x, &nf); // sets nf: its own statement
+			__m512 e = _mm512_maskz_scalef_ps(m, p, nf);
+			_mm512_mask_storeu_ps(sc + j, m, e);
+			vsum = _mm512_add_ps(vsum, e);
+		}
+		float inv = 1 / _mm512_reduce_add_ps(vsum);
+		for (j = 0; j < len; j++) {
+			__m512 p = _mm512_set1_ps(sc[j] * inv);
+			const float *vj = v + (size_t)j * hd;
+			for (int c = 0; c < nv; c++) o[c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 16 * c), o[c]);
+		}
+		for (int c = 0; c < nv; c++) _mm512_storeu_ps(out + (size_t)i * hd + 16 * c, o[c]);
+	}
+	return 1;
 }
