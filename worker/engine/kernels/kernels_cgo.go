@@ -94,9 +94,14 @@ func modes() []int {
 	return m
 }
 
-// Accelerated reports which kernels run: decode, then prefill.
+// Accelerated reports which kernels run: decode, then prefill (+amx: the
+// quantized prefill on AMX).
 func Accelerated() string {
-	return [...]string{"c", "c-avx2", "c-avx2/avx512"}[simdLevel]
+	s := [...]string{"c", "c-avx2", "c-avx2/avx512"}[simdLevel]
+	if qsimdLevel >= modeAMX {
+		s += "+amx"
+	}
+	return s
 }
 
 func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {

@@ -50,14 +50,16 @@ INLINE QZ_TARGET __m256i qg_w1(const uint8_t *w, const int four) {
 	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
 }
 
+// A grab's prologue, so vectorised: each lane's four-value sum is one
+// dpbusd against ones (the scalar loops were ~2% of a 1 MiB grab).
 static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int four, struct gvprep *p) {
+	const __m256i ones = _mm256_set1_epi8(1), z = _mm256_setzero_si256();
 	const int bias = four ? 8 : 128;
 	for (int b = 0; b < nb; b++, x += 34) {
-		memcpy(p->qs + 32 * b, x + 2, 32);
-		for (int l = 0; l < 8; l++) {
-			const int8_t *v = (const int8_t *)x + 2 + 4 * l;
-			p->c0[8 * b + l] = -bias * (v[0] + v[1] + v[2] + v[3]);
-		}
+		__m256i v = _mm256_loadu_si256((const __m256i *)(x + 2));
+		_mm256_store_si256((__m256i *)(p->qs + 32 * b), v);
+		__m256i s4 = _mm256_dpbusd_epi32(z, ones, v);
+		_mm256_store_si256((__m256i *)(p->c0 + 8 * b), _mm256_mullo_epi32(s4, _mm256_set1_epi32(-bias)));
 		p->dx[b] = qz_h16(x);
 	}
 }
