@@ -5,8 +5,9 @@
 // rb_matmul: out[t*ldo + r] = sum_c x[t*cols + c] * w[r][c] for r in
 // [r0,r1), t in [0,n). dtype: 0 F32, 1 F16, 2 BF16. mode: 0 portable C,
 // 1 AVX2 (for BF16, x permuted per full 16-block: 8 even then 8 odd
-// elements; the tail natural), 2 AVX-512 (x natural); a mode the CPU lacks
-// (rb_simd() < mode) falls back to portable C, which wants x natural.
+// elements; the tail natural), 2 AVX-512 (x natural), 3 (the quantized
+// kernels' AMX mode) as 2; where the CPU lacks the SIMD (rb_simd() below
+// min(mode, 2)) portable C runs, which wants x natural.
 void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int n,
                float *out, int ldo, int r0, int r1);
 uint64_t rb_stream_sum(const void *p, size_t n);
@@ -29,7 +30,8 @@ void rb_attend(int mode, const float *q, int group, int hd, const float *k, cons
 // blocks (see quant.go), every mode (as rb_matmul's) the same bytes.
 // rb_qmatmul: out[t*ldo + r] = row r of the quantized w (dtype 3..7) ·
 // token t of xq, for r in [r0,r1), t < n; mode as rb_matmul (2 = AVX-512
-// VNNI). rb_qsimd: what the CPU offers for it.
+// VNNI, 3 = that and AMX-INT8 for Q8_0/Q4_K/Q6_K prefill). rb_qsimd: what
+// the CPU offers for it (3 only once Linux granted the tile state).
 void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst);
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1);

@@ -89,7 +89,8 @@ INLINE QA_TARGET void qa_rowptrs(const uint8_t *w, size_t rb, int nr, size_t bb,
 	for (int i = 0; i < 16; i++) bp[i] = i < nr ? w + i * rb + (size_t)b * bb : qa_zeros;
 }
 
-// Four f16 at p, p+s, p+2s, p+3s in one word; 16 → floats.
+// The f16 at each of 16 pointers as floats, gathered four to a general
+// register and converted at once.
 INLINE QA_TARGET __m512 qa_h16x16(const uint8_t *const p[16]) {
 	uint64_t h[4] = {0, 0, 0, 0};
 	for (int i = 0; i < 16; i++) h[i / 4] |= (uint64_t)(uint16_t)i16at(p[i]) << (16 * (i % 4));
