@@ -173,8 +173,7 @@ static QA_TARGET void qa_tokens(int nb, const uint8_t *x, size_t xs, int n, cons
 		int b = 0;
 		if (kind == QA_Q8_0) {
 			for (; b + 16 <= nb; b += 16)
-				_mm512_storeu_ps(dx + b, _mm512_cvtph_ps(_mm256_setr_epi64x((long long)qg_h4(x + 34 * b, 34), (long long)qg_h4(x + 34 * (b + 4), 34),
-				                                                            (long long)qg_h4(x + 34 * (b + 8), 34), (long long)qg_h4(x + 34 * (b + 12), 34))));
+				_mm512_storeu_ps(dx + b, qg_f16x16(x + 34 * b, 34));
 			for (; b < nb; b++) dx[b] = qz_h16(x + 34 * b);
 			continue;
 		}

@@ -20,10 +20,20 @@ struct gvprep {
 	float *dx;   // per block, the token's scale
 };
 
-INLINE QZ_TARGET uint64_t qg_h4(const uint8_t *w, const int wb) {
+// Four f16 at p + i·stride in one word.
+INLINE QZ_TARGET uint64_t qg_h4(const uint8_t *p, const int stride) {
 	uint64_t v = 0;
-	for (int i = 0; i < 4; i++) v |= (uint64_t)(uint16_t)i16at(w + i * wb) << (16 * i);
+	for (int i = 0; i < 4; i++) v |= (uint64_t)(uint16_t)i16at(p + i * stride) << (16 * i);
 	return v;
+}
+
+// The 16 f16 at p + i·stride as floats, gathered four to a general
+// register and converted at once. Built as four separate words: a single
+// loop over an array of four compiled to a 7% slower Q8_0 decode.
+INLINE QZ_TARGET __m512 qg_f16x16(const uint8_t *p, const int stride) {
+	__m128i h01 = _mm_set_epi64x((long long)qg_h4(p + 4 * stride, stride), (long long)qg_h4(p, stride));
+	__m128i h23 = _mm_set_epi64x((long long)qg_h4(p + 12 * stride, stride), (long long)qg_h4(p + 8 * stride, stride));
+	return _mm512_cvtph_ps(_mm256_set_m128i(h23, h01));
 }
 
 // Two blocks' 32 weights at w and w+wb as unsigned bytes, one block per
@@ -73,9 +83,7 @@ INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, 
 	const __m512i half = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
 	int b = 0;
 	for (; b + 16 <= nb; b += 16, w += 16 * wb, q += 512, c0 += 128, dx += 16) {
-		__m128i h01 = _mm_set_epi64x((long long)qg_h4(w + 4 * wb, wb), (long long)qg_h4(w, wb));
-		__m128i h23 = _mm_set_epi64x((long long)qg_h4(w + 12 * wb, wb), (long long)qg_h4(w + 8 * wb, wb));
-		__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_set_m128i(h23, h01)), _mm512_loadu_ps(dx));
+		__m512 sc = _mm512_mul_ps(qg_f16x16(w, wb), _mm512_loadu_ps(dx));
 		for (int k = 0; k < 8; k++) {
 			const uint8_t *wk = w + 2 * k * wb;
 			// a pair is 68 or 36 bytes: one line each, one more at the end

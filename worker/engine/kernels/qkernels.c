@@ -23,14 +23,14 @@ typedef void (*qamx_fn)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, s
 // qkern: one type's kernels in one mode: dot for one row × one token,
 // tile for rows × toks tokens (NULL: none), tile1 for 1 row × toks, tail
 // (NULL: none) for rows × fewer tokens, gemv (NULL: dot per row) for one
-// token, amx (NULL: none) for whole 16×16 tiles of rows and tokens.
+// token. The AMX products are not a mode's own set but an addition to the
+// 512-bit one (pick_amx).
 struct qkern {
 	qdot_fn dot;
 	qtile_fn tile, tile1;
 	int rows, toks;
 	qtail_fn tail;
 	qgemv_fn gemv;
-	qamx_fn amx;
 };
 
 static inline int32_t i16at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
@@ -166,12 +166,11 @@ static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 // Rows past the last full tile go through the one-row tile, tokens past
 // the last full tile through the tail tile (or dot where there is none,
 // and for one token).
-static void qmatmul_tiles(const struct qkern *q, int t, int nb, size_t rb, size_t xb, const uint8_t *w8, const uint8_t *x8,
+static void qmatmul_tiles(const struct qkern *q, int nb, size_t rb, size_t xb, const uint8_t *w8, const uint8_t *x8,
                           int n, float *out, int ldo, int r0, int r1) {
 	int tb = (int)((256u << 10) / (xb ? xb : 1)), rbk = (int)((256u << 10) / (rb ? rb : 1));
 	tb = tb < q->toks ? q->toks : tb / q->toks * q->toks;
 	rbk = rbk < q->rows ? q->rows : rbk / q->rows * q->rows;
-	(void)t;
 	for (int t0 = 0; t0 < n; t0 += tb) {
 		int t1 = t0 + tb < n ? t0 + tb : n, tf = t0;
 		for (int b0 = r0; b0 < r1; b0 += rbk) {
@@ -201,9 +200,9 @@ static void qmatmul_tiles(const struct qkern *q, int t, int nb, size_t rb, size_
 }
 
 // qmatmul_with: one token through gemv where there is one; whole groups
-// of 16 tokens through amx where there is one, the tokens past them (and
-// everything else) through the tiles.
-static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int cols, const void *xq, int n,
+// of 16 tokens through amx where there is one (NULL: none), the tokens
+// past them (and everything else) through the tiles.
+static void qmatmul_with(const struct qkern *q, qamx_fn amx, int dtype, const void *w, int cols, const void *xq, int n,
                          float *out, int ldo, int r0, int r1) {
 	int t = dtype - 3, nb = cols / qblock_vals[t];
 	size_t rb = (size_t)nb * qblock_bytes[t], xb = (size_t)nb * (qblock_vals[t] == 32 ? 34 : 292);
@@ -213,12 +212,12 @@ static void qmatmul_with(const struct qkern *q, int dtype, const void *w, int co
 		return;
 	}
 	int n16 = n / 16 * 16;
-	if (q->amx && n16 > 0) {
-		q->amx(nb, w8, rb, x8, xb, n16, out, (size_t)ldo, r0, r1);
-		if (n16 < n) qmatmul_tiles(q, t, nb, rb, xb, w8, x8 + (size_t)n16 * xb, n - n16, out + (size_t)n16 * ldo, ldo, r0, r1);
+	if (amx && n16 > 0) {
+		amx(nb, w8, rb, x8, xb, n16, out, (size_t)ldo, r0, r1);
+		if (n16 < n) qmatmul_tiles(q, nb, rb, xb, w8, x8 + (size_t)n16 * xb, n - n16, out + (size_t)n16 * ldo, ldo, r0, r1);
 		return;
 	}
-	qmatmul_tiles(q, t, nb, rb, xb, w8, x8, n, out, ldo, r0, r1);
+	qmatmul_tiles(q, nb, rb, xb, w8, x8, n, out, ldo, r0, r1);
 }
 
 #if defined(__x86_64__) && !defined(RB_NO_X86)
@@ -265,14 +264,9 @@ static const struct qkern qkern_zmm[5] = {
     {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
 };
 
-// AMX: the 512-bit kernels, Q8_0, Q4_K and Q6_K prefill on the tile unit.
-static const struct qkern qkern_amx[5] = {
-    {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0, qg_gemv_q8_0, qa_q8_0},
-    {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0, qg_gemv_q4_0},
-    {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K, NULL, qa_q4_K},
-    {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
-    {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K, NULL, qa_q6_K},
-};
+// AMX (mode 3): Q8_0, Q4_K and Q6_K prefill on the tile unit, on top of
+// the 512-bit kernels.
+static const qamx_fn qamx[5] = {qa_q8_0, NULL, qa_q4_K, NULL, qa_q6_K};
 
 // Linux lends a process the tile registers' 8 KiB of state only on request
 // (arch_prctl), once for all its threads; the answer is kept for the
@@ -296,11 +290,12 @@ int rb_qsimd(void) {
 
 static const struct qkern *pick(int mode, int t) {
 	int l = rb_qsimd();
-	if (mode >= 3 && l >= 3) return &qkern_amx[t];
 	if (mode >= 2 && l >= 2) return &qkern_zmm[t];
 	if (mode >= 1 && l >= 1) return &qkern_avx2[t];
 	return &qkern_c[t];
 }
+
+static qamx_fn pick_amx(int mode, int t) { return mode >= 3 && rb_qsimd() >= 3 ? qamx[t] : NULL; }
 
 #include "qquant_avx.h"
 
@@ -321,6 +316,10 @@ static const struct qkern *pick(int mode, int t) {
 	(void)mode;
 	return &qkern_c[t];
 }
+static qamx_fn pick_amx(int mode, int t) {
+	(void)mode, (void)t;
+	return NULL;
+}
 
 void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst) {
 	(void)mode;
@@ -330,5 +329,5 @@ void rb_quantize_acts(int mode, int k, const float *x, int nvals, void *dst) {
 
 void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, int n,
                 float *out, int ldo, int r0, int r1) {
-	qmatmul_with(pick(mode, dtype - 3), dtype, w, cols, xq, n, out, ldo, r0, r1);
+	qmatmul_with(pick(mode, dtype - 3), pick_amx(mode, dtype - 3), dtype, w, cols, xq, n, out, ldo, r0, r1);
 }
