@@ -113,11 +113,8 @@ func (m *Mirror) sendFile(w http.ResponseWriter, r *http.Request, repo *Repo, f 
 		cw := &countingWriter{ResponseWriter: w}
 		out, sent = cw, &cw.n
 	}
-	defer func() { // also runs when a cut aborts the handler
-		m.mu.Lock()
-		m.served[target] += *sent
-		m.mu.Unlock()
-	}()
+	end := m.startSending(target)
+	defer func() { end(*sent) }() // also runs when a cut aborts the handler
 	if m.gzipFor(r, target) {
 		gz := newGzipWriter(out)
 		defer gz.Close()

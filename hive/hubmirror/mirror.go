@@ -39,6 +39,8 @@ type Mirror struct {
 	token    string
 	faults   map[string]*faultState
 	served   map[string]int64 // body bytes of file responses per "org/name/path"
+	sending  map[string]int   // file responses of each target still being sent
+	ended    chan struct{}    // closed and replaced whenever a file response ends
 	requests map[string]int   // file requests per "org/name/path"
 	hub      realHub
 }
@@ -59,7 +61,8 @@ func WithLogger(l *slog.Logger) Option { return func(m *Mirror) { m.log = l } }
 // New returns a mirror of dir.
 func New(dir string, opts ...Option) *Mirror {
 	m := &Mirror{root: dir, pageSize: DefaultPageSize, log: slog.New(slog.DiscardHandler),
-		faults: map[string]*faultState{}, served: map[string]int64{}, requests: map[string]int{}}
+		faults: map[string]*faultState{}, served: map[string]int64{}, requests: map[string]int{},
+		sending: map[string]int{}, ended: make(chan struct{})}
 	for _, o := range opts {
 		o(m)
 	}
@@ -91,11 +94,35 @@ func (m *Mirror) ClearFaults() {
 	m.faults = map[string]*faultState{}
 }
 
+// settleWait bounds how long BytesServed waits for responses still being sent.
+const settleWait = 5 * time.Second
+
 // BytesServed is the number of file body bytes sent for target
-// ("org/name/path"), or for all files with "".
+// ("org/name/path"), or for all files with "". A response is counted when
+// its handler ends, which can be just after its client has read the whole
+// body, so it first waits (up to settleWait) for the target's responses
+// still being sent to end.
 func (m *Mirror) BytesServed(target string) int64 {
+	deadline := time.NewTimer(settleWait)
+	defer deadline.Stop()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for m.inFlight(target) > 0 {
+		ended := m.ended
+		m.mu.Unlock()
+		select {
+		case <-ended:
+		case <-deadline.C:
+			m.mu.Lock()
+			return m.bytesServed(target)
+		}
+		m.mu.Lock()
+	}
+	return m.bytesServed(target)
+}
+
+// bytesServed sums the counts; m.mu is held.
+func (m *Mirror) bytesServed(target string) int64 {
 	if target != "" {
 		return m.served[target]
 	}
@@ -104,6 +131,36 @@ func (m *Mirror) BytesServed(target string) int64 {
 		n += v
 	}
 	return n
+}
+
+// inFlight counts the responses of target ("" = all) still being sent; m.mu is held.
+func (m *Mirror) inFlight(target string) int {
+	if target != "" {
+		return m.sending[target]
+	}
+	n := 0
+	for _, v := range m.sending {
+		n += v
+	}
+	return n
+}
+
+// startSending marks a response of target in flight; the returned func ends
+// it, counting its sent bytes.
+func (m *Mirror) startSending(target string) func(sent int64) {
+	m.mu.Lock()
+	m.sending[target]++
+	m.mu.Unlock()
+	return func(sent int64) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.served[target] += sent
+		if m.sending[target]--; m.sending[target] == 0 {
+			delete(m.sending, target)
+		}
+		close(m.ended)
+		m.ended = make(chan struct{})
+	}
 }
 
 // FileRequests is the number of GET/HEAD resolve requests for target, or all with "".
