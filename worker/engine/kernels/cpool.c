@@ -26,7 +26,7 @@
 
 typedef struct {
 	int mode, n, cols, nprod;
-	int dtype[RB_MAXPROD], rows[RB_MAXPROD], grain[RB_MAXPROD], first[RB_MAXPROD + 1];
+	int dtype[RB_MAXPROD], rows[RB_MAXPROD], grain[RB_MAXPROD], split[RB_MAXPROD], first[RB_MAXPROD + 1];
 	const void *w[RB_MAXPROD], *in[RB_MAXPROD];
 	float *out[RB_MAXPROD];
 } job_t;
@@ -57,7 +57,9 @@ static void run_chunk(const job_t *j, int c) {
 	while (c >= j->first[p + 1]) p++;
 	int lo = (c - j->first[p]) * j->grain[p], hi = lo + j->grain[p];
 	if (hi > j->rows[p]) hi = j->rows[p];
-	if (j->dtype[p] >= 3)
+	if (j->split[p]) {
+		if (!rb_matmul_split(j->dtype[p], j->w[p], j->cols, j->in[p], j->n, j->out[p], j->rows[p], lo, hi)) abort();
+	} else if (j->dtype[p] >= 3)
 		rb_qmatmul(j->mode, j->dtype[p], j->w[p], j->cols, j->in[p], j->n, j->out[p], j->rows[p], lo, hi);
 	else
 		rb_matmul(j->mode, j->dtype[p], j->w[p], j->cols, j->in[p], j->n, j->out[p], j->rows[p], lo, hi);
@@ -139,7 +141,7 @@ int rb_pool_matmuls(rb_pool *p, int mode, int n, int cols, int nprod, const int 
 	float *outs[3] = {out0, out1, out2};
 	j->mode = mode, j->n = n, j->cols = cols, j->nprod = nprod, j->first[0] = 0;
 	for (int i = 0; i < nprod; i++) {
-		j->dtype[i] = meta[3 * i], j->rows[i] = meta[3 * i + 1], j->grain[i] = meta[3 * i + 2];
+		j->dtype[i] = meta[4 * i], j->rows[i] = meta[4 * i + 1], j->grain[i] = meta[4 * i + 2], j->split[i] = meta[4 * i + 3];
 		j->w[i] = ws[i], j->in[i] = ins[i], j->out[i] = outs[i];
 		j->first[i + 1] = j->first[i] + (j->rows[i] + j->grain[i] - 1) / j->grain[i];
 	}

@@ -9,6 +9,12 @@ var Modes = modes
 // MatMulMode runs one kernel mode over all rows (single-threaded), with
 // the activation layout that mode expects.
 func MatMulMode(mode int, out, x []float32, n int, w Matrix) {
+	if splitActs(mode, w.DType, n) {
+		xs := make([]uint16, splitWords(n, w.Cols))
+		splitActsC(x, n, w.Cols, xs, (n+15)/16*16)
+		matmulSplitRows(w, xs, n, out, w.Rows, 0, w.Rows)
+		return
+	}
 	if w.DType == BF16 && permutes(mode) {
 		xp := make([]float32, len(x))
 		for t := range n {

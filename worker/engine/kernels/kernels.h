@@ -37,10 +37,21 @@ void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, in
                 float *out, int ldo, int r0, int r1);
 int rb_qsimd(void);
 
+// BF16/F16 prefill on AMX-BF16 (famx.c). rb_famx: 1 where it runs.
+// rb_bf16_split: n tokens of x [n][cols] as three BF16 parts per value
+// into xs, rb_bf16_split_words(np, cols) words (np: n rounded up to 16;
+// tokens n..np-1 zeros). rb_matmul_split: rb_matmul's product for
+// dtype 1 or 2 from xs; 0 (nothing done) where AMX-BF16 is not usable.
+int rb_famx(void);
+size_t rb_bf16_split_words(int np, int cols);
+void rb_bf16_split(const float *x, int n, int cols, int np, uint16_t *xs);
+int rb_matmul_split(int dtype, const void *w, int cols, const uint16_t *xs, int n, float *out, int ldo, int r0, int r1);
+
 // rb_pool: threads that run matrix products with the caller (cpool.c).
 // rb_pool_matmuls runs nprod ≤ RB_MAXPROD products of n tokens of width
-// cols: product i has meta[3i..3i+2] = dtype, rows, rows per chunk, weights
-// wi, input ini (x for float weights, quantized x for dtype ≥ 3) and
+// cols: product i has meta[4i..4i+3] = dtype, rows, rows per chunk, input
+// kind (1: x in BF16 parts, rb_matmul_split), weights wi, input ini (x for
+// float weights, quantized x for dtype ≥ 3, or the BF16 parts) and
 // output outi [n][rows]; it returns 1 when all are done, or 0 at once if
 // they need more than 2^20-1 row chunks (the caller runs them otherwise).
 #define RB_MAXPROD 3

@@ -16,7 +16,7 @@ const (
 	modePortable = 0
 	modeAVX2     = 1
 	modeAVX512   = 2
-	modeAMX      = 3 // AVX-512 and, for Q8_0, Q4_K and Q6_K prefill, AMX-INT8 (quantized kernels only)
+	modeAMX      = 3 // AVX-512 and, for prefill, AMX: INT8 for Q8_0, Q4_K and Q6_K, BF16 for BF16 and F16 (famx.c)
 )
 
 // simdLevel is what the CPU offers (0, 1 AVX2, 2 AVX-512), fixed for the process.
@@ -60,7 +60,36 @@ var qsimdLevel = int(C.rb_qsimd())
 // amxRows reports whether n-token products of d run on AMX, in tiles of
 // 16 rows.
 func amxRows(d DType, n int) bool {
-	return qsimdLevel >= modeAMX && (d == Q8_0 || d == Q4_K || d == Q6_K) && n >= 16
+	return qsimdLevel >= modeAMX && (d == Q8_0 || d == Q4_K || d == Q6_K) && n >= 16 || splitActs(modeAMX, d, n)
+}
+
+// famxOK: the CPU runs BF16 and F16 prefill on AMX-BF16 (rb_famx).
+var famxOK = C.rb_famx() != 0
+
+// splitActs reports whether an n-token product of d in mode runs on
+// AMX-BF16, from activations cut into BF16 parts (splitActsC).
+func splitActs(mode int, d DType, n int) bool {
+	return mode >= modeAMX && famxOK && (d == F16 || d == BF16) && n >= 16
+}
+
+// splitWords is the length of splitActsC's output for n tokens of width cols.
+func splitWords(n, cols int) int { return int(C.rb_bf16_split_words(C.int((n+15)/16*16), C.int(cols))) }
+
+// splitActsC writes n tokens of x as BF16 parts into dst, then zero
+// tokens up to np ≥ n (a batch rounds up to 16; workers share it by token
+// ranges, the last one padding).
+func splitActsC(x []float32, n, cols int, dst []uint16, np int) {
+	if len(dst) < splitWords(np, cols)/((np+15)/16*16)*np {
+		panic("kernels: splitActsC: dst too short")
+	}
+	C.rb_bf16_split((*C.float)(unsafe.Pointer(&x[0])), C.int(n), C.int(cols), C.int(np), (*C.uint16_t)(unsafe.Pointer(&dst[0])))
+}
+
+func matmulSplitRows(w Matrix, xs []uint16, n int, out []float32, ldo, r0, r1 int) {
+	if C.rb_matmul_split(C.int(w.DType), unsafe.Pointer(&w.Data[0]), C.int(w.Cols), (*C.uint16_t)(unsafe.Pointer(&xs[0])),
+		C.int(n), (*C.float)(unsafe.Pointer(&out[0])), C.int(ldo), C.int(r0), C.int(r1)) == 0 {
+		panic("kernels: AMX-BF16 product without AMX-BF16")
+	}
 }
 
 func qmatmulRows(mode int, w Matrix, xq []byte, n int, out []float32, ldo, r0, r1 int) {
@@ -85,21 +114,28 @@ func qmodes() []int {
 	return m
 }
 
-// modes lists the kernel modes this CPU can run (for tests).
+// modes lists the kernel modes this CPU can run (for tests); mode 3 is
+// AMX-BF16's for prefill and AVX-512 otherwise.
 func modes() []int {
 	m := []int{modePortable}
 	for l := modeAVX2; l <= simdLevel; l++ {
 		m = append(m, l)
 	}
+	if famxOK {
+		m = append(m, modeAMX)
+	}
 	return m
 }
 
 // Accelerated reports which kernels run: decode, then prefill (+amx: the
-// quantized prefill on AMX).
+// quantized prefill on AMX-INT8, +bf16: BF16 and F16 prefill on AMX-BF16).
 func Accelerated() string {
 	s := [...]string{"c", "c-avx2", "c-avx2/avx512"}[simdLevel]
 	if qsimdLevel >= modeAMX {
 		s += "+amx"
+	}
+	if famxOK {
+		s += "+bf16"
 	}
 	return s
 }

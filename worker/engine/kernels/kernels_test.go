@@ -79,6 +79,9 @@ func TestMatMul(t *testing.T) {
 		{9, 40, 8}, {12, 40, 9}, {8, 33, 11}, {8, 2048, 35},
 		// decode of wide rows, with row and column tails
 		{20, 5632, 1}, {13, 4100, 2}, {8, 3088, 1}, {17, 6150, 4},
+		// AMX-BF16 (16 tokens and more): row and token groups of 16 with
+		// tails, values past a block of 512 and a width not of 32
+		{16, 32, 16}, {33, 70, 17}, {100, 1000, 37}, {64, 2048, 48}, {5, 600, 129},
 	}
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
 		for _, s := range sizes {

@@ -87,18 +87,24 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 		}
 	}
 	var xq [2][]byte // activations quantized for Q8_0/Q4_0 and for the K-quants
+	var xs []uint16  // activations in BF16 parts for AMX-BF16
 	for _, pr := range ps {
 		if d := pr.W.DType; d.Quantized() {
 			if k := b2i(d.kActs()); xq[k] == nil {
 				xq[k] = p.quantized(k, x, n, cols)
 			}
+		} else if xs == nil && splitActs(mode, d, n) {
+			xs = p.split(x, n, cols)
 		}
 	}
-	// input is what pr's kernel reads: x, x permuted for BF16, or x quantized.
+	// input is what pr's kernel reads: x, x permuted for BF16, x quantized
+	// or x in BF16 parts.
 	input := func(pr Product) unsafe.Pointer {
 		switch d := pr.W.DType; {
 		case d.Quantized():
 			return unsafe.Pointer(&xq[b2i(d.kActs())][0])
+		case splitActs(mode, d, n):
+			return unsafe.Pointer(&xs[0])
 		case d == BF16:
 			return unsafe.Pointer(&xp[0])
 		}
@@ -119,6 +125,9 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			pr := ps[c.prod]
 			if d := pr.W.DType; d.Quantized() {
 				qmatmulRows(mode, pr.W, xq[b2i(d.kActs())], n, pr.Out, pr.W.Rows, c.lo, c.hi)
+				continue
+			} else if splitActs(mode, d, n) {
+				matmulSplitRows(pr.W, xs, n, pr.Out, pr.W.Rows, c.lo, c.hi)
 				continue
 			}
 			xs := x
@@ -150,6 +159,26 @@ func (p *Pool) quantized(k int, x []float32, n, cols int) []byte {
 	}
 	p.forChunks(n, 4, func(_, lo, hi int) {
 		quantizeActsC(k == 1, x[lo*cols:hi*cols], hi-lo, cols, buf[lo*rb:hi*rb])
+	})
+	return buf
+}
+
+// split returns n tokens of x in BF16 parts (splitActsC), rounded up to
+// 16 with zero tokens, in the pool's scratch, tokens shared by the workers
+// as in quantized; p.mu held.
+func (p *Pool) split(x []float32, n, cols int) []uint16 {
+	np := (n + 15) / 16 * 16
+	words := splitWords(np, cols)
+	if cap(p.sscratch) < words {
+		p.sscratch = make([]uint16, words)
+	}
+	buf, per := p.sscratch[:words], words/np
+	p.forChunks(n, 4, func(_, lo, hi int) {
+		end := hi
+		if hi == n {
+			end = np
+		}
+		splitActsC(x[lo*cols:hi*cols], hi-lo, cols, buf[lo*per:], end-lo)
 	})
 	return buf
 }

@@ -24,6 +24,7 @@ type Pool struct {
 	chunks  []chunk   // work queue of MatMuls (guarded by mu)
 	// quantized activations for Q8_0/Q4_0 and K-quant products (guarded by mu)
 	qscratch [2][]byte
+	sscratch []uint16 // activations in BF16 parts (guarded by mu)
 	c        cpool // C threads for the matrix products (cgo builds)
 }
 
