@@ -15,7 +15,9 @@ func splitWords(int, int) int { return 0 }
 
 func splitActsC([]float32, int, int, []uint16, int) { panic("kernels: no AMX without cgo") }
 
-func matmulSplitRows(Matrix, []uint16, int, []float32, int, int, int) { panic("kernels: no AMX without cgo") }
+func matmulSplitRows(Matrix, []uint16, int, []float32, int, int, int) {
+	panic("kernels: no AMX without cgo")
+}
 
 func matmulRows(_ int, w Matrix, x []float32, n int, out []float32, ldo, r0, r1 int) {
 	goMatMulRows(w, x, n, out, ldo, r0, r1)

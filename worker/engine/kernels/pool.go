@@ -25,7 +25,7 @@ type Pool struct {
 	// quantized activations for Q8_0/Q4_0 and K-quant products (guarded by mu)
 	qscratch [2][]byte
 	sscratch []uint16 // activations in BF16 parts (guarded by mu)
-	c        cpool // C threads for the matrix products (cgo builds)
+	c        cpool    // C threads for the matrix products (cgo builds)
 }
 
 // task is one parallel call: items [0,total) in chunks of grain.
