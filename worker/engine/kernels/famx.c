@@ -9,8 +9,12 @@
 //   - A BF16 weight is one part; an F16 weight (11 bits) two: w1 its top 8
 //     bits, w2 = w - w1 the other 3.
 //   - The tile unit multiplies BF16 pairs exactly and adds in floats, so
-//     Σ w·x = Σ over the parts' products (3 for BF16, 6 for F16) differs
-//     from the FMA kernels' sums only by the order of float additions.
+//     Σ w·x = Σ over the parts' products (3 for BF16, 5 for F16) differs
+//     from the FMA kernels' sums by the order of float additions and, for
+//     F16, the sixth product w2·x3 left out: under 2⁻²² of w·x (|w2| <
+//     2⁻⁷|w|, |x3| < 2⁻¹⁵|x|), so the sum stays within the bound of float
+//     summation, K·2⁻²⁴·Σ|w·x| for K ≥ 4 values (TestMatMulExactSums),
+//     for a sixth less of the tile unit's work.
 // Tiles: C 0-3 (2 token groups × 2 row groups of 16, float), A 4-5 (16
 // tokens × 32 values of one part), B 6-7 (32 values × 16 rows, in pairs).
 // The weights are repacked 32 rows at a time into a scratch (B tiles) and
@@ -94,17 +98,21 @@ static FA_TARGET void fa_split(const float *x, int n, int cols, int np, uint16_t
 	}
 }
 
-// fa_rowpart: values c..c+15 of a weight row (fewer than 16 left: zeros)
-// as BF16 words; F16 (dt 1) as its part h.
-INLINE FA_TARGET __m256i fa_rowpart(int dt, const uint16_t *row, int cols, int c, int h) {
+// fa_rowparts: values c..c+15 of a weight row (fewer than 16 left:
+// zeros) as BF16 words: p[0] a BF16 row's, or both parts of an F16 row's.
+INLINE FA_TARGET void fa_rowparts(int dt, const uint16_t *row, int cols, int c, __m256i p[2]) {
 	int m = cols - c;
 	__mmask16 k = m >= 16 ? 0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0;
 	__m256i v = _mm256_maskz_loadu_epi16(k, row + c);
-	if (dt != 1) return v;
+	if (dt != 1) {
+		p[0] = v;
+		return;
+	}
 	__m512 f = _mm512_cvtph_ps(v);
 	__m512i hi = _mm512_and_si512(_mm512_castps_si512(f), _mm512_set1_epi32((int)0xffff0000));
-	if (h == 1) hi = _mm512_castps_si512(_mm512_sub_ps(f, _mm512_castsi512_ps(hi))); // ≤ 3 bits
-	return _mm512_cvtepi32_epi16(_mm512_srli_epi32(hi, 16));
+	__m512i lo = _mm512_castps_si512(_mm512_sub_ps(f, _mm512_castsi512_ps(hi))); // ≤ 3 bits
+	p[0] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(hi, 16));
+	p[1] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(lo, 16));
 }
 
 // fa_pack: values 32j.. (j < nj; past width: zeros) of rows w + r·stride
@@ -112,24 +120,27 @@ INLINE FA_TARGET __m256i fa_rowpart(int dt, const uint16_t *row, int cols, int c
 // row group g, part h.
 static FA_TARGET void fa_pack(const struct qa_ix *q, int dt, const uint16_t *w, size_t stride, int width, int nr, int nj, int nh,
                               int8_t *pk) {
-	__m256i lo[16], hi[16];
+	__m256i lo[2][16], hi[2][16];
 	for (int j = 0; j < nj; j++)
-		for (int g = 0; g < 2; g++)
-			for (int h = 0; h < nh; h++) {
-				for (int i = 0; i < 16; i++) {
-					int r = 16 * g + i;
-					if (r < nr) {
-						const uint16_t *row = w + (size_t)r * stride;
-						lo[i] = fa_rowpart(dt, row, width, 32 * j, h);
-						hi[i] = fa_rowpart(dt, row, width, 32 * j + 16, h);
-					} else {
-						lo[i] = hi[i] = _mm256_setzero_si256();
-					}
+		for (int g = 0; g < 2; g++) {
+			for (int i = 0; i < 16; i++) {
+				int r = 16 * g + i;
+				__m256i pl[2], ph[2];
+				if (r < nr) {
+					const uint16_t *row = w + (size_t)r * stride;
+					fa_rowparts(dt, row, width, 32 * j, pl);
+					fa_rowparts(dt, row, width, 32 * j + 16, ph);
+				} else {
+					pl[0] = pl[1] = ph[0] = ph[1] = _mm256_setzero_si256();
 				}
-				int8_t *b = pk + ((size_t)(j * 2 + g) * nh + h) * 1024;
-				qa_transpose(q, lo, b);
-				qa_transpose(q, hi, b + 512);
+				for (int h = 0; h < nh; h++) lo[h][i] = pl[h], hi[h][i] = ph[h];
 			}
+			for (int h = 0; h < nh; h++) {
+				int8_t *b = pk + ((size_t)(j * 2 + g) * nh + h) * 1024;
+				qa_transpose(q, lo[h], b);
+				qa_transpose(q, hi[h], b + 512);
+			}
+		}
 }
 
 // Blocks: FA_TOKS tokens × FA_KVALS values of their parts (512 KiB) stay
@@ -166,7 +177,7 @@ static FA_TARGET void fa_block(const int8_t *pk, int nh, int nj, const uint8_t *
 				const int8_t *b = pk + (size_t)j * 2 * nh * 1024 + (size_t)h * 1024;
 				_tile_loadd(6, b, 64);
 				_tile_loadd(7, b + (size_t)nh * 1024, 64);
-				for (int s = 0; s < 3; s++) {
+				for (int s = 0; s < 3 - h; s++) { // w2·x3 left out: see the top
 					size_t off = (size_t)(s == 0 && h == 1 ? 3 : s) * ps + (size_t)j * 64;
 					_tile_loadd(4, a0 + off, ts);
 					_tile_dpbf16ps(0, 4, 6);
