@@ -5,8 +5,8 @@
 // rb_matmul: out[t*ldo + r] = sum_c x[t*cols + c] * w[r][c] for r in
 // [r0,r1), t in [0,n). dtype: 0 F32, 1 F16, 2 BF16. mode: 0 portable C,
 // 1 AVX2 (for BF16, x permuted per full 16-block: 8 even then 8 odd
-// elements; the tail natural), 2 AVX-512 (x natural), 3 (the quantized
-// kernels' AMX mode) as 2; where the CPU lacks the SIMD (rb_simd() below
+// elements; the tail natural), 2 AVX-512 (x natural), 3 (the AMX mode)
+// as 2, AMX-BF16 being rb_matmul_split's; where the CPU lacks the SIMD (rb_simd() below
 // min(mode, 2)) portable C runs, which wants x natural.
 void rb_matmul(int mode, int dtype, const void *w, int cols, const float *x, int n,
                float *out, int ldo, int r0, int r1);

@@ -79,7 +79,7 @@ func splitWords(n, cols int) int { return int(C.rb_bf16_split_words(C.int((n+15)
 // tokens up to np ≥ n (a batch rounds up to 16; workers share it by token
 // ranges, the last one padding).
 func splitActsC(x []float32, n, cols int, dst []uint16, np int) {
-	if len(dst) < splitWords(np, cols)/((np+15)/16*16)*np {
+	if len(dst) < splitWords(16, cols)/16*np {
 		panic("kernels: splitActsC: dst too short")
 	}
 	C.rb_bf16_split((*C.float)(unsafe.Pointer(&x[0])), C.int(n), C.int(cols), C.int(np), (*C.uint16_t)(unsafe.Pointer(&dst[0])))
