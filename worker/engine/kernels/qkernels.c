@@ -132,10 +132,10 @@ static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 		for (int b = 0; b < nvals / 32; b++, x += 32, o += 34) {
 			float amax = 0;
 			for (int j = 0; j < 32; j++) amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
-			float d = amax / 127, id = d != 0 ? 1 / d : 0;
+			float d = amax / 127, id = amax != 0 ? 127 / amax : 0;
 			uint16_t h = f32_f16(d);
 			memcpy(o, &h, 2);
-			for (int j = 0; j < 32; j++) o[2 + j] = (uint8_t)(int8_t)roundf(x[j] * id);
+			for (int j = 0; j < 32; j++) o[2 + j] = (uint8_t)(int8_t)nearbyintf(x[j] * id);
 		}
 		return;
 	}

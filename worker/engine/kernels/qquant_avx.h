@@ -2,9 +2,8 @@
 // (F+BW) and AVX2; only called after a run-time CPU check. They write the
 // bytes of the portable C and of quant.go's quantizeActs: the same float
 // products, and per element
-//   - Q8_0 roundf (half away from zero): the vector round instructions
-//     tie to even, so trunc plus a step of the sign where |frac| ≥ 0.5;
-//   - Q8_K nearbyintf: cvtps2dq in the default (ties-to-even) mode;
+//   - nearbyintf (Q8_0 and Q8_K): cvtps2dq in the default (ties-to-even)
+//     mode;
 //   - bytes as the low 8 bits of the int32, as the scalar casts, never
 //     saturated: a NaN or ±inf product converts to 0x80000000 and gives 0
 //     there and here;
@@ -17,26 +16,17 @@
 #define QA512 __attribute__((target("avx512f,avx512bw,f16c")))
 #define QA256 __attribute__((target("avx2,fma,f16c")))
 
-// roundf of 16 lanes; on ±inf and NaN inf - inf fails the test, so they stay.
-INLINE QA512 __m512i round_away16(__m512 y) {
-	const __m512i sign = _mm512_set1_epi32((int)0x80000000), one = _mm512_set1_epi32(0x3f800000);
-	__m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-	__mmask16 away = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(y, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-	__m512 step = _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(y), sign), one));
-	return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, away, t, step));
-}
-
 static QA512 void quant_q8_0_avx512(const float *x, int nb, uint8_t *o) {
 	for (int b = 0; b < nb; b++, x += 32, o += 34) {
 		__m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
 		__m512 m = _mm512_max_ps(_mm512_abs_ps(v0), _mm512_setzero_ps());
 		float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v1), m));
-		float d = amax / 127, id = d != 0 ? 1 / d : 0;
+		float d = amax / 127, id = amax != 0 ? 127 / amax : 0;
 		uint16_t h = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
 		memcpy(o, &h, 2);
 		__m512 vid = _mm512_set1_ps(id);
-		_mm_storeu_si128((__m128i *)(o + 2), _mm512_cvtepi32_epi8(round_away16(_mm512_mul_ps(v0, vid))));
-		_mm_storeu_si128((__m128i *)(o + 18), _mm512_cvtepi32_epi8(round_away16(_mm512_mul_ps(v1, vid))));
+		_mm_storeu_si128((__m128i *)(o + 2), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, vid))));
+		_mm_storeu_si128((__m128i *)(o + 18), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v1, vid))));
 	}
 }
 
@@ -97,14 +87,6 @@ INLINE QA256 float hmax8(__m256 v) {
 	return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
 }
 
-// roundf of 8 lanes, as round_away16.
-INLINE QA256 __m256i round_away8(__m256 y) {
-	__m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-	__m256 away = _mm256_cmp_ps(abs8(_mm256_sub_ps(y, t)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-	__m256 step = _mm256_or_ps(_mm256_and_ps(y, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(1));
-	return _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_and_ps(away, step)));
-}
-
 // bytes32: the low bytes of a, b, c, d's int32 lanes, in order (masked to
 // 0..255 so the saturating packs keep them).
 INLINE QA256 __m256i bytes32(__m256i a, __m256i b, __m256i c, __m256i d) {
@@ -122,12 +104,12 @@ static QA256 void quant_q8_0_avx2(const float *x, int nb, uint8_t *o) {
 			m = _mm256_max_ps(abs8(v[i]), m);
 		}
 		float amax = hmax8(m);
-		float d = amax / 127, id = d != 0 ? 1 / d : 0;
+		float d = amax / 127, id = amax != 0 ? 127 / amax : 0;
 		uint16_t h = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
 		memcpy(o, &h, 2);
 		__m256 vid = _mm256_set1_ps(id);
 		__m256i q[4];
-		for (int i = 0; i < 4; i++) q[i] = round_away8(_mm256_mul_ps(v[i], vid));
+		for (int i = 0; i < 4; i++) q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], vid));
 		_mm256_storeu_si256((__m256i *)(o + 2), bytes32(q[0], q[1], q[2], q[3]));
 	}
 }

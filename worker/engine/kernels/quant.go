@@ -99,7 +99,11 @@ func dequantizeRow(d DType, src []byte, dst []float32) {
 }
 
 // quantizeActs quantizes n tokens of x (each cols wide) into dst as Q8_0
-// (k false) or Q8_K blocks, like ggml's quantize_row_q8_0_ref / _q8_K_ref.
+// (k false) or Q8_K blocks, like the quantizers llama.cpp runs on x86:
+// quantize_row_q8_0 (scale 127/amax, ties to even; ggml's _ref takes
+// 1/(amax/127) and rounds halves away, one unit apart on some values,
+// which moved tiny-llama's logits 0.1 from llama.cpp's) and
+// quantize_row_q8_K_ref.
 func quantizeActs(k bool, x []float32, n, cols int, dst []byte) {
 	bs, bb := q8_0Blk, q8_0B
 	if k {
@@ -117,12 +121,12 @@ func quantizeActs(k bool, x []float32, n, cols int, dst []byte) {
 		if !k {
 			d := amax / 127
 			id := float32(0)
-			if d != 0 {
-				id = 1 / d
+			if amax != 0 {
+				id = 127 / amax
 			}
 			binary.LittleEndian.PutUint16(o, F32ToF16(d))
 			for j, f := range v {
-				o[2+j] = byte(int8(math.Round(float64(f * id))))
+				o[2+j] = byte(int8(math.RoundToEven(float64(f * id))))
 			}
 			continue
 		}

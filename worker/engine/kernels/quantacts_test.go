@@ -12,7 +12,7 @@ import (
 )
 
 // tieBlock fills v (one Q8_0 or Q8_K block) so that x·id (Q8_0) and is·x
-// (Q8_K) hit exact halves n + 0.5, where roundf and nearbyintf differ:
+// (Q8_K) hit exact halves n + 0.5, where the rounding rule decides:
 // with a max of ±127·2^e the scales are powers of two. Odd blocks use an
 // arbitrary max and search each value's neighbours for a product that is
 // exactly a half under the scale the quantizer will compute.
@@ -26,8 +26,7 @@ func tieBlock(r *rand.Rand, v []float32, k bool) {
 	v[r.IntN(len(v))] = mx
 	amax := float32(math.Abs(float64(mx)))
 	// the scales as quant.go computes them
-	d := amax / 127
-	id, is := 1/d, -127/mx
+	id, is := 127/amax, -127/mx
 	for j := range v {
 		if v[j] == mx {
 			continue
@@ -141,8 +140,9 @@ func TestQuantizeActsModes(t *testing.T) {
 	}
 }
 
-// Hand-picked ties: roundf takes halves away from zero (Q8_0), nearbyintf
-// to even (Q8_K); the max's sign and first-of-equals decide Q8_K's scale.
+// Hand-picked ties: both go to even (nearbyintf, as llama.cpp's x86
+// quantize_row_q8_0 and quantize_row_q8_K_ref); the max's sign and
+// first-of-equals decide Q8_K's scale.
 func TestQuantizeActsTies(t *testing.T) {
 	q8_0 := make([]float32, 32)
 	q8_0[0] = 127 // d = 1, id = 1
@@ -157,7 +157,7 @@ func TestQuantizeActsTies(t *testing.T) {
 		off  int
 		want []int8
 	}{
-		{false, q8_0, 2, []int8{127, 1, -1, 2, -2, 3, -3, 127, -127, 0, 0}},
+		{false, q8_0, 2, []int8{127, 0, 0, 2, -2, 2, -2, 126, -126, 0, 0}},
 		{true, q8_K, 4, []int8{-127, 127, 0, -0, 2, -2, 2, -2, 126, -126}},
 	} {
 		for _, mode := range kernels.Modes() {
