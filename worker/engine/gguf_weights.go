@@ -111,8 +111,8 @@ func (w *ggufWeights) vector(hf string, n int) ([]float32, error) {
 
 // ggufMatrix is the one place a GGUF tensor becomes a kernels.Matrix: F32,
 // F16, BF16 and the types the quantized kernels multiply (Q8_0, Q4_0,
-// Q4_K, Q5_K, Q6_K) alias the file mapping; every other supported type is
-// dequantized to F32 here.
+// Q5_0, Q4_K, Q5_K, Q6_K) alias the file mapping; every other supported
+// type is dequantized to F32 here.
 func ggufMatrix(t gguf.Tensor, rows, cols int) (kernels.Matrix, error) {
 	if dt, ok := kernels.FromQuant(t.Type); ok {
 		return kernels.NewMatrix(dt, rows, cols, t.Data)

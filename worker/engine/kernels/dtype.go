@@ -1,6 +1,6 @@
 // Package kernels holds the numeric hot loops of the CPU engine: matrix
 // products of F32/F16/BF16 weights with F32 activations, and of ggml
-// block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) with activations
+// block-quantized weights (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) with activations
 // quantized per block (integer dot products), run across all cores by a
 // persistent worker pool. With cgo the loops are C (AVX2, AVX-512/VNNI when
 // the CPU has them, chosen at run time); without cgo a pure-Go path keeps
@@ -29,9 +29,12 @@ const (
 	Q4_K DType = 5
 	Q5_K DType = 6
 	Q6_K DType = 7
+	// Q5_0 came last: llama.cpp's Q4_K_M files hold it where a row cannot
+	// hold 256-value blocks (Qwen2.5-0.5B's 896 columns).
+	Q5_0 DType = 8
 )
 
-var dtypeNames = [...]string{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"}
+var dtypeNames = [...]string{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q5_0"}
 
 // Size returns the bytes of one element of a float type (0 for a
 // quantized one: see RowBytes).
@@ -46,7 +49,7 @@ func (d DType) Size() int {
 }
 
 // Quantized reports whether rows are stored as ggml blocks.
-func (d DType) Quantized() bool { return d >= Q8_0 && d <= Q6_K }
+func (d DType) Quantized() bool { return d >= Q8_0 && d <= Q5_0 }
 
 func (d DType) String() string {
 	if int(d) < len(dtypeNames) {

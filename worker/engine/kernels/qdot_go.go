@@ -33,7 +33,7 @@ func goVecDot(d DType, w, x []byte) float32 {
 
 func goBlockDot(d DType, w, x []byte) float32 {
 	switch d {
-	case Q8_0, Q4_0:
+	case Q8_0, Q4_0, Q5_0:
 		var s int32
 		for j := range 32 {
 			s += q32(d, w, j) * int32(int8(x[2+j]))
@@ -79,10 +79,14 @@ func goBlockDot(d DType, w, x []byte) float32 {
 	return xd*f16At(w, 0)*float32(s) - xd*f16At(w, 2)*float32(ms)
 }
 
-// q32 is value j of a Q8_0 or Q4_0 block as an integer.
+// q32 is value j of a Q8_0, Q4_0 or Q5_0 block as an integer.
 func q32(d DType, w []byte, j int) int32 {
 	if d == Q8_0 {
 		return int32(int8(w[2+j]))
+	}
+	if d == Q5_0 {
+		q := int32(w[6+j%16]>>uint(4*(j/16))) & 0xf
+		return (q | int32(binary.LittleEndian.Uint32(w[2:])>>uint(j)&1)<<4) - 16
 	}
 	if j < 16 {
 		return int32(w[2+j]&0xf) - 8

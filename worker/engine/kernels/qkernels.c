@@ -68,6 +68,21 @@ static float dot_q4_0_c(int nb, const uint8_t *w, const uint8_t *x) {
 	return s;
 }
 
+static float dot_q5_0_c(int nb, const uint8_t *w, const uint8_t *x) {
+	float s = 0;
+	for (int b = 0; b < nb; b++, w += 22, x += 34) {
+		uint32_t qh;
+		memcpy(&qh, w + 2, 4);
+		int32_t si = 0;
+		for (int j = 0; j < 16; j++) {
+			int lo = (w[6 + j] & 0xf) | ((qh >> j) & 1) << 4, hi = (w[6 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4;
+			si += (lo - 16) * (int8_t)x[2 + j] + (hi - 16) * (int8_t)x[18 + j];
+		}
+		s += (float)si * (h16at(w) * h16at(x));
+	}
+	return s;
+}
+
 // q4_K and q5_K share the layout up to the 5th bits (qh, Q5_K only).
 static inline float dot_k45_c(int nb, const uint8_t *w, const uint8_t *x, int five) {
 	float s = 0;
@@ -118,13 +133,14 @@ static float dot_q6_K_c(int nb, const uint8_t *w, const uint8_t *x) {
 	return s;
 }
 
-// dtype codes 3..7 as in dtype.go.
-static const struct qkern qkern_c[5] = {
+// dtype codes 3..8 as in dtype.go.
+#define QTYPES 6
+static const struct qkern qkern_c[QTYPES] = {
     {dot_q8_0_c, NULL, NULL, 1, 1, NULL}, {dot_q4_0_c, NULL, NULL, 1, 1, NULL}, {dot_q4_K_c, NULL, NULL, 1, 1, NULL},
-    {dot_q5_K_c, NULL, NULL, 1, 1, NULL}, {dot_q6_K_c, NULL, NULL, 1, 1, NULL},
+    {dot_q5_K_c, NULL, NULL, 1, 1, NULL}, {dot_q6_K_c, NULL, NULL, 1, 1, NULL}, {dot_q5_0_c, NULL, NULL, 1, 1, NULL},
 };
-static const int qblock_vals[5] = {32, 32, 256, 256, 256};
-static const int qblock_bytes[5] = {34, 18, 144, 176, 210};
+static const int qblock_vals[QTYPES] = {32, 32, 256, 256, 256, 32};
+static const int qblock_bytes[QTYPES] = {34, 18, 144, 176, 210, 22};
 
 static void quantize_acts_c(int k, const float *x, int nvals, void *dst) {
 	uint8_t *o = dst;
@@ -256,17 +272,18 @@ static void qmatmul_with(const struct qkern *q, qamx_fn amx, int dtype, const vo
 #undef QF
 
 // VNNI: the one-token kernels of qkernels_avx.h, the 512-bit tiles.
-static const struct qkern qkern_zmm[5] = {
+static const struct qkern qkern_zmm[QTYPES] = {
     {dot_q8_0_vnni, qz_tile_q8_0, qz_tile1_q8_0, QZ_ROWS, QZ_TOKS, qz_tail_q8_0, qg_gemv_q8_0},
     {dot_q4_0_vnni, qz_tile_q4_0, qz_tile1_q4_0, QZ_ROWS, QZ_TOKS, qz_tail_q4_0, qg_gemv_q4_0},
     {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K},
     {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
     {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
+    {dot_q5_0_vnni, qz_tile_q5_0, qz_tile1_q5_0, QZ_ROWS, QZ_TOKS, qz_tail_q5_0},
 };
 
 // AMX (mode 3): Q8_0, Q4_K and Q6_K prefill on the tile unit, on top of
 // the 512-bit kernels.
-static const qamx_fn qamx[5] = {qa_q8_0, NULL, qa_q4_K, NULL, qa_q6_K};
+static const qamx_fn qamx[QTYPES] = {qa_q8_0, NULL, qa_q4_K, NULL, qa_q6_K, NULL};
 
 // Linux lends a process the tile registers' 8 KiB of state only on request
 // (arch_prctl), once for all its threads; the answer is kept for the

@@ -58,14 +58,34 @@ INLINE QTARGET __m256i QF(nibbles)(const uint8_t *qs) {
 	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
 }
 
-// The 32 signed values of a Q8_0 (four 0) or Q4_0 (four 1, less 8) block.
-INLINE QTARGET __m256i QF(w32)(const uint8_t *w, const int four) {
-	return four ? _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(8)) : _mm256_loadu_si256((const __m256i *)(w + 2));
+#ifndef Q32_BYTES // this file is included once per instruction set
+// The kinds of 32-value block: their bytes.
+enum { Q32_Q8_0, Q32_Q4_0, Q32_Q5_0 };
+#define Q32_BYTES(kind) ((kind) == Q32_Q8_0 ? 34 : (kind) == Q32_Q4_0 ? 18 : 22)
+#endif
+
+// 0xff in byte j where bit j of the 32 bits at p is set (ggml's
+// bytes_from_bits_32).
+INLINE QTARGET __m256i QF(bits32)(const uint8_t *p) {
+	uint32_t u;
+	memcpy(&u, p, 4);
+	__m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)u), _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+	b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+	return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
 }
 
-// q8_0 / q4_0 × q8_0: two blocks per step on independent accumulators.
+// The 32 signed values of a Q8_0, Q4_0 (less 8) or Q5_0 (the 5th bits of
+// qh added, less 16) block.
+INLINE QTARGET __m256i QF(w32)(const uint8_t *w, const int kind) {
+	if (kind == Q32_Q8_0) return _mm256_loadu_si256((const __m256i *)(w + 2));
+	if (kind == Q32_Q4_0) return _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(8));
+	__m256i q = _mm256_or_si256(QF(nibbles)(w + 6), _mm256_and_si256(QF(bits32)(w + 2), _mm256_set1_epi8(0x10)));
+	return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+}
+
+// q8_0 / q4_0 / q5_0 × q8_0: two blocks per step on independent accumulators.
 INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, const int four) {
-	const int wb = four ? 18 : 34;
+	const int wb = Q32_BYTES(four);
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0;
 	int b = 0;
 	for (; b + 2 <= nb; b += 2, w += 2 * wb, x += 68) {
@@ -82,7 +102,8 @@ INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, cons
 }
 
 static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 0); }
-static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 1); }
+static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, Q32_Q4_0); }
+static QTARGET float QF(dot_q5_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, Q32_Q5_0); }
 
 // kscales unpacks Q4_K/Q5_K's 12 scale bytes into 8 scales then 8 mins
 // (ggml's utmp shuffle; equals get_scale_min_k4).

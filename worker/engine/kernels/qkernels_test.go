@@ -13,7 +13,7 @@ import (
 	"github.com/rbee-go/rbee/worker/quant"
 )
 
-var qtypes = []kernels.DType{kernels.Q8_0, kernels.Q4_0, kernels.Q4_K, kernels.Q5_K, kernels.Q6_K}
+var qtypes = []kernels.DType{kernels.Q8_0, kernels.Q4_0, kernels.Q5_0, kernels.Q4_K, kernels.Q5_K, kernels.Q6_K}
 
 // f16 scales a block may carry: ordinary ones of either sign, and the
 // extremes (zero, the largest half, the smallest subnormal, tiny normals).
@@ -47,7 +47,7 @@ func randBlocks(r *rand.Rand, d kernels.DType, rows, cols int) kernels.Matrix {
 		}
 		var halves []int // byte offsets of the f16 scales
 		switch d {
-		case kernels.Q8_0, kernels.Q4_0:
+		case kernels.Q8_0, kernels.Q4_0, kernels.Q5_0:
 			halves = []int{0}
 		case kernels.Q4_K, kernels.Q5_K:
 			halves = []int{0, 2}
@@ -77,6 +77,10 @@ func refWeight(d kernels.DType, blk []byte, i int) (val, mag float64) {
 	case kernels.Q4_0:
 		q := blk[2+i%16] >> (4 * (i / 16)) & 15
 		v := h(0) * float64(int(q)-8)
+		return v, math.Abs(v)
+	case kernels.Q5_0:
+		q := int(blk[6+i%16]>>(4*(i/16))&15) | int(binary.LittleEndian.Uint32(blk[2:])>>i&1)<<4
+		v := h(0) * float64(q-16)
 		return v, math.Abs(v)
 	case kernels.Q6_K:
 		half, rr := i/128, i%128
@@ -341,7 +345,7 @@ func TestFromQuant(t *testing.T) {
 		require.True(t, ok, "%v", qt)
 		require.Equal(t, d, got)
 	}
-	for _, qt := range []quant.Type{quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q2_K} {
+	for _, qt := range []quant.Type{quant.Q4_1, quant.Q5_1, quant.Q2_K} {
 		_, ok := kernels.FromQuant(qt)
 		require.False(t, ok, "%v is dequantized at load, not multiplied directly", qt)
 	}

@@ -133,12 +133,12 @@ INLINE QTARGET void QF(tile_q6)(int nb, const uint8_t *w, size_t rb, const uint8
 	for (int g = 0; g < NG; g++) QF(store8)(acc[g], o + 4 * g * ldo, ldo, nr);
 }
 
-// q8_0 (four 0) / q4_0 (four 1) × q8_0, one row × 4 tokens: the sign
-// trick of dot_32 (|w| · sign(x, w)), one accumulator per token.
+// q8_0 / q4_0 / q5_0 (kind four, Q32_*) × q8_0, one row × 4 tokens: the
+// sign trick of dot_32 (|w| · sign(x, w)), one accumulator per token.
 INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, size_t ldo, const int four) {
 	__m256 acc[QT_TOKS];
 	for (int k = 0; k < QT_TOKS; k++) acc[k] = _mm256_setzero_ps();
-	const int wb = four ? 18 : 34;
+	const int wb = Q32_BYTES(four);
 	const __m256i z = _mm256_setzero_si256();
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
 		__m256i wv = QF(w32)(w, four), aw = _mm256_sign_epi8(wv, wv);
@@ -158,24 +158,27 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size
 	                                     size_t ldo) { call(nb, w, rb, x, xs, o, ldo, 1); }
 // one: the one-row variant (the K-quants' 2-row body with rb 0, row 0 kept).
 #define QT_Q8(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, 0)
-#define QT_Q4(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, 1)
+#define QT_Q4(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, Q32_Q4_0)
+#define QT_Q5(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, Q32_Q5_0)
 #define QT_K4(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2, 0)
 #define QT_K5(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2, 1)
 #define QT_K6(nb, w, rb, x, xs, o, ldo, one) QF(tile_q6)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2)
 QT_DEF(q8_0, QT_Q8)
 QT_DEF(q4_0, QT_Q4)
+QT_DEF(q5_0, QT_Q5)
 QT_DEF(q4_K, QT_K4)
 QT_DEF(q5_K, QT_K5)
 QT_DEF(q6_K, QT_K6)
 
-static const struct qkern QF(qkern)[5] = {
+static const struct qkern QF(qkern)[QTYPES] = {
     {QF(dot_q8_0), QF(tile_q8_0), QF(tile1_q8_0), 1, 4, NULL}, {QF(dot_q4_0), QF(tile_q4_0), QF(tile1_q4_0), 1, 4, NULL},
     {QF(dot_q4_K), QF(tile_q4_K), QF(tile1_q4_K), 2, 4, NULL}, {QF(dot_q5_K), QF(tile_q5_K), QF(tile1_q5_K), 2, 4, NULL},
-    {QF(dot_q6_K), QF(tile_q6_K), QF(tile1_q6_K), 2, 4, NULL},
+    {QF(dot_q6_K), QF(tile_q6_K), QF(tile1_q6_K), 2, 4, NULL}, {QF(dot_q5_0), QF(tile_q5_0), QF(tile1_q5_0), 1, 4, NULL},
 };
 
 #undef QT_DEF
 #undef QT_Q8
+#undef QT_Q5
 #undef QT_Q4
 #undef QT_K4
 #undef QT_K5

@@ -48,18 +48,20 @@ INLINE QZ_TARGET void qz_store(__m512 acc[2][QZ_TOKS], float *o, size_t ldo, con
 		}
 }
 
-// q8_0 (four 0) / q4_0 (four 1) × q8_0. Q8_0: weights signed (dpbusd's
-// second operand), activations +128 (x ^ 0x80), the accumulator starting at
-// -128·Σw; Q4_0: nibbles 0..15 unsigned, activations as they are, starting
-// at -8·Σx. Per block, lane group r's four lanes cover values 4d..4d+3
-// and 16+4d..16+4d+3 of row r.
+// q8_0 / q4_0 / q5_0 (kind four, Q32_*) × q8_0. Q8_0: weights signed
+// (dpbusd's second operand), activations +128 (x ^ 0x80), the accumulator
+// starting at -128·Σw; Q4_0: nibbles 0..15 unsigned, activations as they
+// are, starting at -8·Σx; Q5_0: nibbles plus their 5th bits (0..31),
+// starting at -16·Σx. Per block, lane group r's four lanes cover values
+// 4d..4d+3 and 16+4d..16+4d+3 of row r.
 INLINE QZ_TARGET void qz_tile_32(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo,
                                  const int nt, const int nr, const int four) {
 	__m512 acc[2][QZ_TOKS];
 	for (int g = 0; g < 2; g++)
 		for (int k = 0; k < nt; k++) acc[g][k] = _mm512_setzero_ps();
-	const __m512i c80 = _mm512_set1_epi8((char)0x80), c8 = _mm512_set1_epi8(8), m4 = _mm512_set1_epi8(0xf), z = _mm512_setzero_si512();
-	const int wb = four ? 18 : 34, ng = nr > 4 ? 2 : 1;
+	const __m512i c80 = _mm512_set1_epi8((char)0x80), m4 = _mm512_set1_epi8(0xf), z = _mm512_setzero_si512();
+	const __m512i c8 = _mm512_set1_epi8(four == Q32_Q5_0 ? 16 : 8), c16 = _mm512_set1_epi8(16);
+	const int wb = Q32_BYTES(four), ng = nr > 4 ? 2 : 1, qs = four == Q32_Q5_0 ? 6 : 2;
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
 		float dx[QZ_TOKS];
 		for (int k = 0; k < nt; k++) dx[k] = qz_h16(x + k * xs);
@@ -67,9 +69,19 @@ INLINE QZ_TARGET void qz_tile_32(int nb, const uint8_t *w, size_t rb, const uint
 		__m512i W[2][2], bias[2];
 		for (int g = 0; g < ng; g++) {
 			if (four) {
-				__m512i q = qz_rows4(w + 4 * g * rb + 2, rb);
+				__m512i q = qz_rows4(w + 4 * g * rb + qs, rb);
 				W[g][0] = _mm512_and_si512(q, m4);
 				W[g][1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+				if (four == Q32_Q5_0) { // the 5th bits: row r's qh bits j and 16+j to byte j of lane r
+					uint64_t lo = 0, hi = 0;
+					for (int r = 0; r < 4; r++) {
+						uint32_t h;
+						memcpy(&h, w + (4 * g + r) * rb + 2, 4);
+						lo |= (uint64_t)(h & 0xffff) << (16 * r), hi |= (uint64_t)(h >> 16) << (16 * r);
+					}
+					W[g][0] = _mm512_or_si512(W[g][0], _mm512_maskz_mov_epi8(lo, c16));
+					W[g][1] = _mm512_or_si512(W[g][1], _mm512_maskz_mov_epi8(hi, c16));
+				}
 			} else {
 				W[g][0] = qz_rows4(w + 4 * g * rb + 2, rb);
 				W[g][1] = qz_rows4(w + 4 * g * rb + 18, rb);
@@ -216,17 +228,20 @@ INLINE QZ_TARGET void qz_tile_q6(int nb, const uint8_t *w, size_t rb, const uint
 		switch (nt) { QZ_CASE(body, 1, ROWS) QZ_CASE(body, 2, ROWS) QZ_CASE(body, 3, ROWS) QZ_CASE(body, 4, ROWS) QZ_CASE(body, 5, ROWS) QZ_CASE(body, 6, ROWS) default: QZ_CASE(body, 7, ROWS) }   \
 	}
 #define QZ_Q8(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, 0)
-#define QZ_Q4(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, 1)
+#define QZ_Q4(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, Q32_Q4_0)
+#define QZ_Q5(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, Q32_Q5_0)
 #define QZ_K4(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_k45(nb, w, rb, x, xs, o, ldo, nt, nr, 0)
 #define QZ_K5(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_k45(nb, w, rb, x, xs, o, ldo, nt, nr, 1)
 #define QZ_K6(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_q6(nb, w, rb, x, xs, o, ldo, nt, nr)
 QZ_DEF(q8_0, QZ_Q8, QZ_ROWS)
 QZ_DEF(q4_0, QZ_Q4, QZ_ROWS)
+QZ_DEF(q5_0, QZ_Q5, QZ_ROWS)
 QZ_DEF(q4_K, QZ_K4, QZ_KROWS)
 QZ_DEF(q5_K, QZ_K5, QZ_KROWS)
 QZ_DEF(q6_K, QZ_K6, QZ_KROWS)
 #undef QZ_Q8
 #undef QZ_Q4
+#undef QZ_Q5
 #undef QZ_K4
 #undef QZ_K5
 #undef QZ_K6

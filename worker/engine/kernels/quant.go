@@ -14,12 +14,14 @@ import (
 //	Q8_0  32 values: f16 d; int8 qs[32]                          (x = d·q)
 //	Q4_0  32 values: f16 d; u8 qs[16], value j low nibble of qs[j],
 //	      value j+16 high nibble                                  (x = d·(q-8))
+//	Q5_0  32 values: f16 d; u8 qh[4] (bit j: value j's 5th bit); qs[16]
+//	      as Q4_0                                                 (x = d·(q-16))
 //	Q4_K 256 values: f16 d, dmin; u8 scales[12] (8 6-bit scales and
 //	      mins); u8 qs[128]                                        (x = d·sc·q - dmin·m)
 //	Q5_K 256 values: as Q4_K plus u8 qh[32] (5th bits) before qs
 //	Q6_K 256 values: u8 ql[128], qh[64]; int8 scales[16]; f16 d  (x = d·sc·(q-32))
 //
-// Activations are quantized to Q8_0 blocks for Q8_0/Q4_0 weights and to
+// Activations are quantized to Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights and to
 // Q8_K blocks (f32 d; int8 qs[256]; int16 bsums[16], the sums of each 16
 // values) for the K-quants, as ggml does.
 const (
@@ -68,7 +70,7 @@ func (d DType) QuantType() (quant.Type, bool) {
 	return ggmlTypes[d-Q8_0], true
 }
 
-var ggmlTypes = [...]quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_K, quant.Q5_K, quant.Q6_K}
+var ggmlTypes = [...]quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.Q5_0}
 
 // FromQuant returns the DType whose rows the kernels multiply directly for
 // a ggml type; ok is false for the types that must be dequantized first.
