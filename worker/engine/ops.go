@@ -11,11 +11,16 @@ func rmsNorm(dst, x, w []float32, eps float64) {
 	d := len(w)
 	for r := 0; r+d <= len(x); r += d {
 		xr, dr := x[r:r+d], dst[r:r+d]
+		// rounded as ggml's rms_norm_f32: float squares summed in double,
+		// the mean, its sum with eps and 1/sqrt in float. A scale one ulp
+		// off moves activations that quantize on an exact half (few-bit
+		// values: an embedding row of a quantized file) to the other side.
 		var ss float64
 		for _, v := range xr {
-			ss += float64(v) * float64(v)
+			ss += float64(v * v)
 		}
-		scale := float32(1 / math.Sqrt(ss/float64(d)+eps))
+		mean := float32(ss / float64(d))
+		scale := 1 / float32(math.Sqrt(float64(mean+float32(eps))))
 		for i, v := range xr {
 			dr[i] = w[i] * (v * scale)
 		}
