@@ -1,11 +1,11 @@
-// One-token (decode) products of Q8_0 and Q4_0 rows (AVX-512 VNNI), included
+// One-token (decode) products of Q8_0, Q4_0 and Q5_0 rows (AVX-512 VNNI), included
 // by qkernels.c after qkernels_zmm.h. Decode reads each weight byte once, so
 // it runs at memory speed only if a core's work per byte is small and its
 // loads are issued far enough ahead. Two things make that so:
 //   - the token is prepared once per call, not once per row: its values
 //     contiguous (a single aligned load per two blocks), its scales as
-//     floats, and -128·Σx (Q8_0, weights made unsigned with ^0x80) or
-//     -8·Σx (Q4_0) over each int32 lane's four values as that lane's
+//     floats, and -128·Σx (Q8_0, weights made unsigned with ^0x80),
+//     -8·Σx (Q4_0) or -16·Σx (Q5_0) over each int32 lane's four values as that lane's
 //     start, so every lane ends at its own exact Σw·x (as the dot's
 //     lanes do) and no sign fix-up is needed per block;
 //   - sixteen weight scales are gathered through general registers and
@@ -37,34 +37,50 @@ INLINE QZ_TARGET __m512 qg_f16x16(const uint8_t *p, const int stride) {
 }
 
 // Two blocks' 32 weights at w and w+wb as unsigned bytes, one block per
-// 256-bit half: Q8_0 shifted by 128, Q4_0's nibbles (low ones first).
+// 256-bit half: Q8_0 shifted by 128, Q4_0's nibbles (low ones first),
+// Q5_0's with their 5th bits (qh's 32 bits per block are byte j's, in
+// order, so the two blocks' qh words are the byte mask).
 INLINE QZ_TARGET __m512i qg_w2(const uint8_t *w, const int four) {
-	if (!four) {
+	if (four == Q32_Q8_0) {
 		__m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w + 2))),
 		                               _mm256_loadu_si256((const __m256i *)(w + 36)), 1);
 		return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
 	}
-	__m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + 2)));
+	const int qs = four == Q32_Q5_0 ? 6 : 2, wb = Q32_BYTES(four);
+	__m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + qs)));
 	v = _mm512_inserti32x4(v, _mm512_castsi512_si128(v), 1);
-	__m128i u = _mm_loadu_si128((const __m128i *)(w + 20));
+	__m128i u = _mm_loadu_si128((const __m128i *)(w + wb + qs));
 	v = _mm512_inserti32x4(_mm512_inserti32x4(v, u, 2), u, 3);
 	// the high nibbles in the second and fourth 128-bit lanes
 	v = _mm512_mask_srli_epi16(v, 0xff00ff00u, v, 4);
-	return _mm512_and_si512(v, _mm512_set1_epi8(0xf));
+	v = _mm512_and_si512(v, _mm512_set1_epi8(0xf));
+	if (four == Q32_Q5_0) {
+		uint32_t h0, h1;
+		memcpy(&h0, w + 2, 4);
+		memcpy(&h1, w + wb + 2, 4);
+		v = _mm512_or_si512(v, _mm512_maskz_mov_epi8((uint64_t)h0 | (uint64_t)h1 << 32, _mm512_set1_epi8(0x10)));
+	}
+	return v;
 }
 
 // One block's 32 weights as unsigned bytes (the tail of a row).
 INLINE QZ_TARGET __m256i qg_w1(const uint8_t *w, const int four) {
-	if (!four) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_set1_epi8((char)0x80));
-	__m128i t = _mm_loadu_si128((const __m128i *)(w + 2));
-	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
+	if (four == Q32_Q8_0) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_set1_epi8((char)0x80));
+	__m128i t = _mm_loadu_si128((const __m128i *)(w + (four == Q32_Q5_0 ? 6 : 2)));
+	__m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
+	if (four == Q32_Q5_0) {
+		uint32_t h;
+		memcpy(&h, w + 2, 4);
+		v = _mm256_or_si256(v, _mm256_maskz_mov_epi8(h, _mm256_set1_epi8(0x10)));
+	}
+	return v;
 }
 
 // A grab's prologue, so vectorised: each lane's four-value sum is one
 // dpbusd against ones (the scalar loops were ~2% of a 1 MiB grab).
 static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int four, struct gvprep *p) {
 	const __m256i ones = _mm256_set1_epi8(1), z = _mm256_setzero_si256();
-	const int bias = four ? 8 : 128;
+	const int bias = four == Q32_Q5_0 ? 16 : four == Q32_Q4_0 ? 8 : 128;
 	for (int b = 0; b < nb; b++, x += 34) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(x + 2));
 		_mm256_store_si256((__m256i *)(p->qs + 32 * b), v);
@@ -75,7 +91,7 @@ static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int four, struct g
 }
 
 INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, const int four) {
-	const int wb = four ? 18 : 34;
+	const int wb = Q32_BYTES(four);
 	const int8_t *q = p->qs;
 	const int32_t *c0 = p->c0;
 	const float *dx = p->dx;
@@ -86,7 +102,7 @@ INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, 
 		__m512 sc = _mm512_mul_ps(qg_f16x16(w, wb), _mm512_loadu_ps(dx));
 		for (int k = 0; k < 8; k++) {
 			const uint8_t *wk = w + 2 * k * wb;
-			// a pair is 68 or 36 bytes: one line each, one more at the end
+			// a pair is 68, 36 or 44 bytes: one line each, one more at the end
 			_mm_prefetch((const char *)wk + QPF_L2, _MM_HINT_T1);
 			_mm_prefetch((const char *)wk + QPF_L1, _MM_HINT_T0);
 			if (k == 7) {
@@ -119,5 +135,6 @@ INLINE QZ_TARGET void qg_gemv(int nb, const uint8_t *w, size_t rb, const uint8_t
 	for (int r = 0; r < nr; r++) o[r] = qg_row(nb, w + (size_t)r * rb, &p, four);
 }
 
-static QZ_TARGET void qg_gemv_q8_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, 0); }
-static QZ_TARGET void qg_gemv_q4_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, 1); }
+static QZ_TARGET void qg_gemv_q8_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, Q32_Q8_0); }
+static QZ_TARGET void qg_gemv_q4_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, Q32_Q4_0); }
+static QZ_TARGET void qg_gemv_q5_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, Q32_Q5_0); }

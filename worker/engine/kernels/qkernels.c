@@ -278,7 +278,7 @@ static const struct qkern qkern_zmm[QTYPES] = {
     {dot_q4_K_vnni, qz_tile_q4_K, qz_tile1_q4_K, QZ_KROWS, QZ_TOKS, qz_tail_q4_K},
     {dot_q5_K_vnni, qz_tile_q5_K, qz_tile1_q5_K, QZ_KROWS, QZ_TOKS, qz_tail_q5_K},
     {dot_q6_K_vnni, qz_tile_q6_K, qz_tile1_q6_K, QZ_KROWS, QZ_TOKS, qz_tail_q6_K},
-    {dot_q5_0_vnni, qz_tile_q5_0, qz_tile1_q5_0, QZ_ROWS, QZ_TOKS, qz_tail_q5_0},
+    {dot_q5_0_vnni, qz_tile_q5_0, qz_tile1_q5_0, QZ_ROWS, QZ_TOKS, qz_tail_q5_0, qg_gemv_q5_0},
 };
 
 // AMX (mode 3): Q8_0, Q4_K and Q6_K prefill on the tile unit, on top of

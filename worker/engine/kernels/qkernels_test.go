@@ -157,7 +157,7 @@ func TestQuantMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	// The prefill tiles take 2 or 4 rows × 4 or 8 tokens: row and token
 	// counts around and between those, n = 1..9 and past 64. The one-token
-	// Q8_0/Q4_0 rows go 16 blocks at a time: 8, 16, 24, 32 and 40 blocks;
+	// Q8_0/Q4_0/Q5_0 rows go 16 blocks at a time: 8, 16, 24, 32 and 40 blocks;
 	// AMX (Q8_0) takes groups of 16 tokens, 16 rows at a time.
 	sizes := []struct{ rows, cols, n int }{
 		{1, 256, 1}, {3, 512, 2}, {17, 256, 5}, {64, 768, 1}, {5, 2048, 3}, {9, 1024, 13}, {130, 256, 7},
@@ -173,9 +173,10 @@ func TestQuantMatMul(t *testing.T) {
 			})
 		}
 	}
-	for _, d := range []kernels.DType{kernels.Q8_0, kernels.Q4_0} { // odd block counts
+	for _, d := range []kernels.DType{kernels.Q8_0, kernels.Q4_0, kernels.Q5_0} { // odd block counts
 		t.Run(fmt.Sprintf("%v/7x96/n3", d), func(t *testing.T) { checkQuant(t, pool, r, d, 7, 96, 3) })
 		t.Run(fmt.Sprintf("%v/21x96/n19", d), func(t *testing.T) { checkQuant(t, pool, r, d, 21, 96, 19) })
+		t.Run(fmt.Sprintf("%v/5x96/n1", d), func(t *testing.T) { checkQuant(t, pool, r, d, 5, 96, 1) })
 	}
 }
 
