@@ -24,8 +24,12 @@ func (s *Session) storeKV(l int, k, v []float32, n int) {
 }
 
 // serialAttendRows: key rows (positions × kv heads) up to which one
-// token's attention runs on the caller alone.
-const serialAttendRows = 2048
+// token's attention runs on the caller alone. The pool's Go workers compete
+// for the cores with the C threads spinning for the next product: on the
+// TinyLlama shape (4 kv heads) serial decode was faster at every position
+// measured, 13.9 vs 12.4 tok/s at position 600 and 11.6 vs 10.5 at 2000
+// (8004 rows); past twice that the work is split, unmeasured.
+const serialAttendRows = 16384
 
 // attend computes causal grouped-query attention for n new query rows (at
 // positions s.pos..s.pos+n-1) of layer l against the KV cache, which already
@@ -41,11 +45,10 @@ func (s *Session) attend(l int, q, out []float32, n int) {
 	if len(s.scores) < workers {
 		s.scores = make([][]float32, workers)
 	}
-	// One token's few pairs over a short context run on the caller: the
+	// One token's few pairs run on the caller (serialAttendRows): the
 	// pool's workers would compete for the cores with the C threads
 	// spinning for the next product (Q8_0 decode at 128-192 positions:
-	// 22.0 -> 23.2 tok/s alternated). Past ~512 positions of 4 kv heads
-	// the work is worth splitting.
+	// 22.0 -> 23.2 tok/s alternated).
 	grain := 1
 	if n == 1 && (s.pos+1)*c.KVHeads <= serialAttendRows {
 		grain = c.KVHeads
@@ -58,8 +61,8 @@ func (s *Session) attend(l int, q, out []float32, n int) {
 			if c.SlidingWindow > 0 {
 				first = max(0, p-c.SlidingWindow+1)
 			}
-			if len(s.scores[w]) < p+1 {
-				s.scores[w] = make([]float32, max(p+1, min(2*(p+1), c.MaxPositions)))
+			if len(s.scores[w]) < group*(p+1) {
+				s.scores[w] = make([]float32, group*max(p+1, min(2*(p+1), c.MaxPositions)))
 			}
 			base := g * s.capacity * hd
 			kr := s.k[l][base+first*hd : base+(p+1)*hd]

@@ -4,18 +4,21 @@ import "math"
 
 // Attend computes softmax attention for the heads of one query row that
 // share a key/value head: q and out are [group][hd]; k and v are the cached
-// [len][hd] rows the query may see. scores is scratch of len ≥ len(k)/hd.
+// [len][hd] rows the query may see. scores is scratch of len ≥
+// group·len(k)/hd (a row of scores per head: the AVX-512 kernel serves the
+// group's heads together).
 func Attend(q []float32, group, hd int, k, v []float32, scale float32, scores, out []float32) {
 	n := len(k) / hd
 	if n == 0 || group == 0 {
 		clear(out[:group*hd])
 		return
 	}
-	attend(kernelMode(1), q[:group*hd], group, hd, k[:n*hd], v[:n*hd], scale, scores[:n], out[:group*hd])
+	attend(kernelMode(1), q[:group*hd], group, hd, k[:n*hd], v[:n*hd], scale, scores[:group*n], out[:group*hd])
 }
 
 // goAttend is the portable attention loop.
 func goAttend(q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
+	sc = sc[:len(k)/hd]
 	for i := range group {
 		qi := q[i*hd : (i+1)*hd]
 		best := float32(math.Inf(-1))

@@ -52,7 +52,7 @@ func TestAttend(t *testing.T) {
 		q, k, v := randv(c.group*c.hd), randv(c.n*c.hd), randv(c.n*c.hd)
 		scale := 1 / math.Sqrt(float64(c.hd))
 		want := attendRef(q, c.group, c.hd, k, v, scale)
-		sc := make([]float32, c.n)
+		sc := make([]float32, c.group*c.n)
 		out := make([]float32, c.group*c.hd)
 		name := fmt.Sprintf("g%d/hd%d/n%d", c.group, c.hd, c.n)
 		kernels.Attend(q, c.group, c.hd, k, v, float32(scale), sc, out)

@@ -28,7 +28,7 @@ func MatMulMode(mode int, out, x []float32, n int, w Matrix) {
 // AttendMode runs one attention mode; GoAttend the pure-Go loop.
 func AttendMode(mode int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
 	n := len(k) / hd
-	attend(mode, q, group, hd, k, v, scale, sc[:n], out)
+	attend(mode, q, group, hd, k, v, scale, sc[:group*n], out)
 }
 
 var GoAttend = goAttend

@@ -22,7 +22,7 @@ void rb_swiglu(int mode, float *gate, const float *up, size_t n);
 int rb_attend_zmm(int mode, const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
                   float *sc, float *out);
 // rb_attend: softmax attention of `group` query heads q [group][hd] over
-// len cached rows k, v [len][hd]; sc is scratch [len], out [group][hd].
+// len cached rows k, v [len][hd]; sc is scratch [group][len], out [group][hd].
 void rb_attend(int mode, const float *q, int group, int hd, const float *k, const float *v,
                int len, float scale, float *sc, float *out);
 

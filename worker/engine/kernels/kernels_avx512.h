@@ -163,55 +163,98 @@ INLINE AVX512 __m512 hsum16x16(const __m512 a[16]) {
 }
 
 // attend_avx512_zmm: attend.c's attention for head sizes that are a
-// multiple of 16 up to 128 (q and the output in registers): 16 keys' dot
-// products at a time with one transposed sum, exp 16 at a time. 0 if the
-// head size does not qualify.
-static AVX512 int attend_avx512_zmm(const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
-                                   float *sc, float *out) {
-	if (hd % 16 != 0 || hd > 128 || len < 1) return 0;
-	const int nv = hd / 16;
-	for (int i = 0; i < group; i++) {
-		const float *qi = q + (size_t)i * hd;
-		__m512 qv[8], o[8];
-		for (int c = 0; c < nv; c++) qv[c] = _mm512_loadu_ps(qi + 16 * c), o[c] = _mm512_setzero_ps();
-		__m512 vmax = _mm512_set1_ps(-INFINITY);
-		int j = 0;
-		for (; j + 16 <= len; j += 16) {
-			__m512 a[16];
+// multiple of 16 up to 128, with sc [group][len]. All the group's query
+// heads go through each pass together, so a key or value row is read once
+// per group, not once per head (a decode step at 1500 positions spent most
+// of its attention re-reading them), and the heads' sums are independent
+// chains:
+//   - scores: 16 keys at a time, each row loaded once for every head, 16
+//     dot products per head summed with one transpose (hsum16x16);
+//   - exp 16 at a time per head;
+//   - values: each row loaded once for up to 4 heads (2 for head sizes over
+//     64), their accumulators in registers.
+// 0 if the head size does not qualify.
+INLINE AVX512 void attend_zmm_nv(const int nv, const float *q, int group, const float *k, const float *v, int len, float scale,
+                                 float *sc, float *out) {
+	const int hd = 16 * nv, hc = nv <= 4 ? 4 : 2;
+	float best[group];
+	__m512 vmax[group];
+	for (int i = 0; i < group; i++) vmax[i] = _mm512_set1_ps(-INFINITY);
+	int j = 0;
+	for (; j + 16 <= len; j += 16) {
+		for (int i = 0; i < group; i++) {
+			const float *qi = q + (size_t)i * hd;
+			__m512 qv[8], a[16];
+			for (int c = 0; c < nv; c++) qv[c] = _mm512_loadu_ps(qi + 16 * c);
 			for (int jj = 0; jj < 16; jj++) {
 				const float *kj = k + (size_t)(j + jj) * hd;
 				a[jj] = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
 				for (int c = 1; c < nv; c++) a[jj] = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), a[jj]);
 			}
 			__m512 s = _mm512_mul_ps(hsum16x16(a), _mm512_set1_ps(scale));
-			_mm512_storeu_ps(sc + j, s);
-			vmax = _mm512_max_ps(vmax, s);
+			_mm512_storeu_ps(sc + (size_t)i * len + j, s);
+			vmax[i] = _mm512_max_ps(vmax[i], s);
 		}
-		float best = _mm512_reduce_max_ps(vmax);
-		for (; j < len; j++) {
-			const float *kj = k + (size_t)j * hd;
-			__m512 a = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
-			for (int c = 1; c < nv; c++) a = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), a);
+	}
+	for (int i = 0; i < group; i++) best[i] = _mm512_reduce_max_ps(vmax[i]);
+	for (; j < len; j++) {
+		const float *kj = k + (size_t)j * hd;
+		for (int i = 0; i < group; i++) {
+			const float *qi = q + (size_t)i * hd;
+			__m512 a = _mm512_mul_ps(_mm512_loadu_ps(qi), _mm512_loadu_ps(kj));
+			for (int c = 1; c < nv; c++) a = _mm512_fmadd_ps(_mm512_loadu_ps(qi + 16 * c), _mm512_loadu_ps(kj + 16 * c), a);
 			float s = _mm512_reduce_add_ps(a) * scale;
-			sc[j] = s;
-			best = s > best ? s : best;
+			sc[(size_t)i * len + j] = s;
+			best[i] = s > best[i] ? s : best[i];
 		}
-		__m512 vsum = _mm512_setzero_ps(), b = _mm512_set1_ps(best), cap = _mm512_set1_ps(-SILU_CAP);
+	}
+	float inv[group];
+	const __m512 cap = _mm512_set1_ps(-SILU_CAP);
+	for (int i = 0; i < group; i++) {
+		float *si = sc + (size_t)i * len;
+		__m512 vsum = _mm512_setzero_ps(), b = _mm512_set1_ps(best[i]);
 		for (j = 0; j < len; j += 16) {
 			__mmask16 m = len - j >= 16 ? 0xffff : (__mmask16)((1u << (len - j)) - 1);
-			__m512 nf, x = _mm512_max_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, sc + j), b), cap);
+			__m512 nf, x = _mm512_max_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, si + j), b), cap);
 			__m512 p = exp_parts16(x, &nf); // sets nf: its own statement
 			__m512 e = _mm512_maskz_scalef_ps(m, p, nf);
-			_mm512_mask_storeu_ps(sc + j, m, e);
+			_mm512_mask_storeu_ps(si + j, m, e);
 			vsum = _mm512_add_ps(vsum, e);
 		}
-		float inv = 1 / _mm512_reduce_add_ps(vsum);
+		inv[i] = 1 / _mm512_reduce_add_ps(vsum);
+	}
+	for (int i0 = 0; i0 < group; i0 += hc) {
+		const int nh = group - i0 < hc ? group - i0 : hc;
+		__m512 o[4][8];
+		for (int h = 0; h < nh; h++)
+			for (int c = 0; c < nv; c++) o[h][c] = _mm512_setzero_ps();
 		for (j = 0; j < len; j++) {
-			__m512 p = _mm512_set1_ps(sc[j] * inv);
 			const float *vj = v + (size_t)j * hd;
-			for (int c = 0; c < nv; c++) o[c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 16 * c), o[c]);
+			__m512 vr[8];
+			for (int c = 0; c < nv; c++) vr[c] = _mm512_loadu_ps(vj + 16 * c);
+			for (int h = 0; h < nh; h++) {
+				// normalised before the sum, as ggml's soft_max then V·p
+				__m512 p = _mm512_set1_ps(sc[(size_t)(i0 + h) * len + j] * inv[i0 + h]);
+				for (int c = 0; c < nv; c++) o[h][c] = _mm512_fmadd_ps(p, vr[c], o[h][c]);
+			}
 		}
-		for (int c = 0; c < nv; c++) _mm512_storeu_ps(out + (size_t)i * hd + 16 * c, o[c]);
+		for (int h = 0; h < nh; h++)
+			for (int c = 0; c < nv; c++) _mm512_storeu_ps(out + (size_t)(i0 + h) * hd + 16 * c, o[h][c]);
+	}
+}
+
+static AVX512 int attend_avx512_zmm(const float *q, int group, int hd, const float *k, const float *v, int len, float scale,
+                                   float *sc, float *out) {
+	if (hd % 16 != 0 || hd > 128 || len < 1) return 0;
+	switch (hd / 16) { // each head size its own body, its rows in registers
+	case 1: attend_zmm_nv(1, q, group, k, v, len, scale, sc, out); break;
+	case 2: attend_zmm_nv(2, q, group, k, v, len, scale, sc, out); break;
+	case 3: attend_zmm_nv(3, q, group, k, v, len, scale, sc, out); break;
+	case 4: attend_zmm_nv(4, q, group, k, v, len, scale, sc, out); break;
+	case 5: attend_zmm_nv(5, q, group, k, v, len, scale, sc, out); break;
+	case 6: attend_zmm_nv(6, q, group, k, v, len, scale, sc, out); break;
+	case 7: attend_zmm_nv(7, q, group, k, v, len, scale, sc, out); break;
+	default: attend_zmm_nv(8, q, group, k, v, len, scale, sc, out); break;
 	}
 	return 1;
 }

@@ -142,7 +142,7 @@ func Accelerated() string {
 
 func attend(mode int, q []float32, group, hd int, k, v []float32, scale float32, sc, out []float32) {
 	C.rb_attend(C.int(mode), (*C.float)(unsafe.Pointer(&q[0])), C.int(group), C.int(hd),
-		(*C.float)(unsafe.Pointer(&k[0])), (*C.float)(unsafe.Pointer(&v[0])), C.int(len(sc)), C.float(scale),
+		(*C.float)(unsafe.Pointer(&k[0])), (*C.float)(unsafe.Pointer(&v[0])), C.int(len(k)/hd), C.float(scale),
 		(*C.float)(unsafe.Pointer(&sc[0])), (*C.float)(unsafe.Pointer(&out[0])))
 }
 
