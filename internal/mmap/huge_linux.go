@@ -92,3 +92,15 @@ func isVMAHeader(line []byte) bool {
 	i := bytes.IndexByte(line, ' ')
 	return i > 0 && bytes.IndexByte(line[:i], '-') > 0 && bytes.IndexByte(line[:i], ':') < 0
 }
+
+// FileTHP reports whether the kernel can map the file at path in 2 MiB
+// pages: transparent huge pages not off, and a file system with large
+// page-cache folios (ext4, xfs).
+func FileTHP(path string) bool {
+	thp, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	var st unix.Statfs_t
+	if len(thp) == 0 || bytes.Contains(thp, []byte("[never]")) || unix.Statfs(path, &st) != nil {
+		return false
+	}
+	return st.Type == unix.EXT4_SUPER_MAGIC || st.Type == unix.XFS_SUPER_MAGIC
+}

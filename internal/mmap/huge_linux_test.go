@@ -41,11 +41,9 @@ func TestMapUsesHugePages(t *testing.T) {
 	thp, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	var st unix.Statfs_t
 	require.NoError(t, unix.Statfs(p, &st))
-	fileTHP := !strings.Contains(string(thp), "[never]") && len(thp) > 0 &&
-		(st.Type == unix.EXT4_SUPER_MAGIC || st.Type == unix.XFS_SUPER_MAGIC)
 	huge := mmap.HugeBytes(b)
 	t.Logf("THP %q, fs magic %#x: %d of %d bytes in 2 MiB pages", strings.TrimSpace(string(thp)), st.Type, huge, size)
-	if fileTHP {
+	if mmap.FileTHP(p) {
 		require.GreaterOrEqual(t, huge, int64(size-2<<20), "mapped in 2 MiB pages but the unaligned ends")
 	}
 }

@@ -83,6 +83,12 @@ type File struct {
 	mapping []byte // non-nil when Open mapped the file
 }
 
+// Mapped reports the bytes of the mapped file and how many of them the
+// kernel maps in 2 MiB pages (0, 0 for a file not opened by Open).
+func (f *File) Mapped() (bytes, huge int64) {
+	return int64(len(f.mapping)), mmap.HugeBytes(f.mapping)
+}
+
 // Open memory-maps path and parses it; Close releases the mapping.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)

@@ -180,6 +180,16 @@ func (s *Set) Bytes() int64 {
 	return n
 }
 
+// Mapped reports the bytes of the mapped files and how many of them the
+// kernel maps in 2 MiB pages (see mmap.HugeBytes).
+func (s *Set) Mapped() (bytes, huge int64) {
+	for _, m := range s.maps {
+		bytes += int64(len(m))
+		huge += mmap.HugeBytes(m)
+	}
+	return bytes, huge
+}
+
 // Close unmaps all files; tensors obtained from the Set become invalid.
 func (s *Set) Close() error {
 	var errs []error

@@ -105,6 +105,9 @@ type engineModel struct {
 	vocab int
 }
 
+// Mapped is the engine's split of mapped weight bytes (see engine.Model.Mapped).
+func (e engineModel) Mapped() (bytes, huge int64) { return e.m.Mapped() }
+
 func (e engineModel) NewSession() Session {
 	return vocabSession{e.m.NewSession(), e.vocab}
 }

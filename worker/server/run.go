@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -85,7 +86,17 @@ func Run(ctx context.Context, cfg RunConfig) error {
 			log.Warn("closing model", "error", err)
 		}
 	}()
-	log.Info("model loaded", "name", b.Name, "vram_bytes", b.Model.WeightBytes(), "context", b.Model.ContextLength(), "ms", time.Since(t0).Milliseconds())
+	var mapped, huge int64
+	if mp, ok := b.Model.(interface{ Mapped() (int64, int64) }); ok {
+		mapped, huge = mp.Mapped()
+	}
+	log.Info("model loaded", "name", b.Name, "vram_bytes", b.Model.WeightBytes(), "context", b.Model.ContextLength(),
+		"mapped_bytes", mapped, "huge_page_bytes", huge, "ms", time.Since(t0).Milliseconds())
+	if smallPages(runtime.GOOS, mapped, huge) {
+		log.Warn("weights mapped in 4 KiB pages, not 2 MiB: decode may run ~20% slower",
+			"mapped_bytes", mapped, "huge_page_bytes", huge,
+			"hint", "transparent huge pages off (/sys/kernel/mm/transparent_hugepage/enabled) or free memory too fragmented for 2 MiB page-cache folios")
+	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -187,4 +198,10 @@ func AdvertiseHost(bindHost, callbackURL string) string {
 		}
 	}
 	return "127.0.0.1"
+}
+
+// smallPages reports whether a Linux worker's weights (at least 64 MiB of
+// them) are mostly mapped in 4 KiB pages; elsewhere the split is unknown.
+func smallPages(goos string, mapped, huge int64) bool {
+	return goos == "linux" && mapped >= 64<<20 && huge < mapped/2
 }
