@@ -107,39 +107,27 @@ func (m *Mirror) BytesServed(target string) int64 {
 	defer deadline.Stop()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for m.inFlight(target) > 0 {
+	for countOf(m.sending, target) > 0 {
 		ended := m.ended
 		m.mu.Unlock()
 		select {
 		case <-ended:
 		case <-deadline.C:
 			m.mu.Lock()
-			return m.bytesServed(target)
+			return countOf(m.served, target)
 		}
 		m.mu.Lock()
 	}
-	return m.bytesServed(target)
+	return countOf(m.served, target)
 }
 
-// bytesServed sums the counts; m.mu is held.
-func (m *Mirror) bytesServed(target string) int64 {
+// countOf is counts[target], or the sum of all counts with "".
+func countOf[V int | int64](counts map[string]V, target string) V {
 	if target != "" {
-		return m.served[target]
+		return counts[target]
 	}
-	var n int64
-	for _, v := range m.served {
-		n += v
-	}
-	return n
-}
-
-// inFlight counts the responses of target ("" = all) still being sent; m.mu is held.
-func (m *Mirror) inFlight(target string) int {
-	if target != "" {
-		return m.sending[target]
-	}
-	n := 0
-	for _, v := range m.sending {
+	var n V
+	for _, v := range counts {
 		n += v
 	}
 	return n
@@ -167,14 +155,7 @@ func (m *Mirror) startSending(target string) func(sent int64) {
 func (m *Mirror) FileRequests(target string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if target != "" {
-		return m.requests[target]
-	}
-	n := 0
-	for _, v := range m.requests {
-		n += v
-	}
-	return n
+	return countOf(m.requests, target)
 }
 
 // ResetStats zeroes BytesServed and FileRequests.

@@ -165,21 +165,13 @@ func rssMiB(b *testing.B) (anon, file, huge int64) {
 			return -1, -1, -1
 		}
 		for _, l := range strings.Split(string(st), "\n") {
-			f := strings.Fields(l)
-			if dst, ok := src.keys[first(f)]; ok && len(f) >= 2 {
+			if f := strings.Fields(l); len(f) >= 2 && src.keys[f[0]] != nil {
 				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				*dst = kb >> 10
+				*src.keys[f[0]] = kb >> 10
 			}
 		}
 	}
 	return anon, file, huge
-}
-
-func first(f []string) string {
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
 }
 
 func vsTable(rows []vsFigures) string {

@@ -10,8 +10,9 @@ var Modes = modes
 // the activation layout that mode expects.
 func MatMulMode(mode int, out, x []float32, n int, w Matrix) {
 	if splitActs(mode, w.DType, n) {
-		xs := make([]uint16, splitWords(n, w.Cols))
-		splitActsC(x, n, w.Cols, xs, (n+15)/16*16)
+		np := splitTokens(n)
+		xs := make([]uint16, np*splitWords(w.Cols))
+		splitActsC(x, n, w.Cols, xs, np)
 		matmulSplitRows(w, xs, n, out, w.Rows, 0, w.Rows)
 		return
 	}

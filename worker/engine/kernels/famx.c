@@ -65,6 +65,9 @@ INLINE FA_TARGET void fa_parts(__m512 v, __m256i p[4]) {
 	p[3] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_mask_sub_epi32(h1, isinf, h1, _mm512_set1_epi32(0x10000)), 16));
 }
 
+// fa_mask: the lanes of 16 that hold the m ≥ 0 values left (all past 16).
+INLINE __mmask16 fa_mask(int m) { return m >= 16 ? 0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0; }
+
 // The parts' layout in xs, in words: part s (of 4) of token t at t·ts + s·ps.
 // Both strides are padded off multiples of 4 KiB: an A tile's 16 rows
 // 4 KiB apart share one L1 set (12 ways) and evicted each other, which
@@ -75,10 +78,10 @@ static void fa_strides(int cols, size_t *ps, size_t *ts) {
 	if (*ts / 32 % 2 == 0) *ts += 32;
 }
 
-size_t rb_bf16_split_words(int np, int cols) {
+size_t rb_bf16_split_words(int cols) {
 	size_t ps, ts;
 	fa_strides(cols, &ps, &ts);
-	return (size_t)np * ts;
+	return ts;
 }
 
 static FA_TARGET void fa_split(const float *x, int n, int cols, int np, uint16_t *xs) {
@@ -89,10 +92,8 @@ static FA_TARGET void fa_split(const float *x, int n, int cols, int np, uint16_t
 		uint16_t *o = xs + (size_t)t * ts;
 		const float *xt = x + (size_t)t * cols;
 		for (int c = 0; c < c32; c += 16) {
-			int m = t < n ? cols - c : 0;
-			__mmask16 k = m >= 16 ? 0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0;
 			__m256i p[4];
-			fa_parts(_mm512_maskz_loadu_ps(k, xt + c), p);
+			fa_parts(_mm512_maskz_loadu_ps(fa_mask(t < n ? cols - c : 0), xt + c), p);
 			for (int s = 0; s < 4; s++) _mm256_storeu_si256((__m256i *)(o + (size_t)s * ps + c), p[s]);
 		}
 	}
@@ -101,9 +102,7 @@ static FA_TARGET void fa_split(const float *x, int n, int cols, int np, uint16_t
 // fa_rowparts: values c..c+15 of a weight row (fewer than 16 left:
 // zeros) as BF16 words: p[0] a BF16 row's, or both parts of an F16 row's.
 INLINE FA_TARGET void fa_rowparts(int dt, const uint16_t *row, int cols, int c, __m256i p[2]) {
-	int m = cols - c;
-	__mmask16 k = m >= 16 ? 0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0;
-	__m256i v = _mm256_maskz_loadu_epi16(k, row + c);
+	__m256i v = _mm256_maskz_loadu_epi16(fa_mask(cols - c), row + c);
 	if (dt != 1) {
 		p[0] = v;
 		return;
@@ -244,8 +243,8 @@ int rb_matmul_split(int dtype, const void *w, int cols, const uint16_t *xs, int 
 #else
 int rb_famx(void) { return 0; }
 
-size_t rb_bf16_split_words(int np, int cols) {
-	(void)np, (void)cols;
+size_t rb_bf16_split_words(int cols) {
+	(void)cols;
 	return 0;
 }
 

@@ -38,12 +38,12 @@ void rb_qmatmul(int mode, int dtype, const void *w, int cols, const void *xq, in
 int rb_qsimd(void);
 
 // BF16/F16 prefill on AMX-BF16 (famx.c). rb_famx: 1 where it runs.
-// rb_bf16_split: n tokens of x [n][cols] as three BF16 parts per value
-// into xs, rb_bf16_split_words(np, cols) words (np: n rounded up to 16;
-// tokens n..np-1 zeros). rb_matmul_split: rb_matmul's product for
+// rb_bf16_split: n tokens of x [n][cols] as BF16 parts per value into xs,
+// np ≥ n tokens of rb_bf16_split_words(cols) words each (tokens n..np-1
+// zeros; a product reads n rounded up to 16). rb_matmul_split: rb_matmul's product for
 // dtype 1 or 2 from xs; 0 (nothing done) where AMX-BF16 is not usable.
 int rb_famx(void);
-size_t rb_bf16_split_words(int np, int cols);
+size_t rb_bf16_split_words(int cols);
 void rb_bf16_split(const float *x, int n, int cols, int np, uint16_t *xs);
 int rb_matmul_split(int dtype, const void *w, int cols, const uint16_t *xs, int n, float *out, int ldo, int r0, int r1);
 

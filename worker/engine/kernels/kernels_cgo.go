@@ -72,14 +72,14 @@ func splitActs(mode int, d DType, n int) bool {
 	return mode >= modeAMX && famxOK && (d == F16 || d == BF16) && n >= 16
 }
 
-// splitWords is the length of splitActsC's output for n tokens of width cols.
-func splitWords(n, cols int) int { return int(C.rb_bf16_split_words(C.int((n+15)/16*16), C.int(cols))) }
+// splitWords is the length of splitActsC's output per token of width cols.
+func splitWords(cols int) int { return int(C.rb_bf16_split_words(C.int(cols))) }
 
 // splitActsC writes n tokens of x as BF16 parts into dst, then zero
 // tokens up to np ≥ n (a batch rounds up to 16; workers share it by token
 // ranges, the last one padding).
 func splitActsC(x []float32, n, cols int, dst []uint16, np int) {
-	if len(dst) < splitWords(16, cols)/16*np {
+	if len(dst) < splitWords(cols)*np {
 		panic("kernels: splitActsC: dst too short")
 	}
 	C.rb_bf16_split((*C.float)(unsafe.Pointer(&x[0])), C.int(n), C.int(cols), C.int(np), (*C.uint16_t)(unsafe.Pointer(&dst[0])))

@@ -11,7 +11,7 @@ func amxRows(DType, int) bool { return false }
 
 func splitActs(int, DType, int) bool { return false }
 
-func splitWords(int, int) int { return 0 }
+func splitWords(int) int { return 0 }
 
 func splitActsC([]float32, int, int, []uint16, int) { panic("kernels: no AMX without cgo") }
 

@@ -86,15 +86,15 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 			permute16(xp[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
 		}
 	}
-	var xq [2][]byte // activations quantized for Q8_0/Q4_0 and for the K-quants
-	var xs []uint16  // activations in BF16 parts for AMX-BF16
+	var xq [2][]byte   // activations quantized for Q8_0/Q4_0 and for the K-quants
+	var parts []uint16 // activations in BF16 parts for AMX-BF16
 	for _, pr := range ps {
 		if d := pr.W.DType; d.Quantized() {
 			if k := b2i(d.kActs()); xq[k] == nil {
 				xq[k] = p.quantized(k, x, n, cols)
 			}
-		} else if xs == nil && splitActs(mode, d, n) {
-			xs = p.split(x, n, cols)
+		} else if parts == nil && splitActs(mode, d, n) {
+			parts = p.split(x, n, cols)
 		}
 	}
 	// input is what pr's kernel reads: x, x permuted for BF16, x quantized
@@ -104,7 +104,7 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 		case d.Quantized():
 			return unsafe.Pointer(&xq[b2i(d.kActs())][0])
 		case splitActs(mode, d, n):
-			return unsafe.Pointer(&xs[0])
+			return unsafe.Pointer(&parts[0])
 		case d == BF16:
 			return unsafe.Pointer(&xp[0])
 		}
@@ -127,7 +127,7 @@ func (p *Pool) MatMuls(x []float32, n int, ps ...Product) {
 				qmatmulRows(mode, pr.W, xq[b2i(d.kActs())], n, pr.Out, pr.W.Rows, c.lo, c.hi)
 				continue
 			} else if splitActs(mode, d, n) {
-				matmulSplitRows(pr.W, xs, n, pr.Out, pr.W.Rows, c.lo, c.hi)
+				matmulSplitRows(pr.W, parts, n, pr.Out, pr.W.Rows, c.lo, c.hi)
 				continue
 			}
 			xs := x
@@ -163,16 +163,19 @@ func (p *Pool) quantized(k int, x []float32, n, cols int) []byte {
 	return buf
 }
 
+// splitTokens is the tokens a split batch of n holds: n rounded up to 16,
+// the AMX tiles' rows.
+func splitTokens(n int) int { return (n + 15) / 16 * 16 }
+
 // split returns n tokens of x in BF16 parts (splitActsC), rounded up to
 // 16 with zero tokens, in the pool's scratch, tokens shared by the workers
 // as in quantized; p.mu held.
 func (p *Pool) split(x []float32, n, cols int) []uint16 {
-	np := (n + 15) / 16 * 16
-	words := splitWords(np, cols)
-	if cap(p.sscratch) < words {
-		p.sscratch = make([]uint16, words)
+	np, per := splitTokens(n), splitWords(cols)
+	if cap(p.sscratch) < np*per {
+		p.sscratch = make([]uint16, np*per)
 	}
-	buf, per := p.sscratch[:words], words/np
+	buf := p.sscratch[:np*per]
 	p.forChunks(n, 4, func(_, lo, hi int) {
 		end := hi
 		if hi == n {

@@ -40,13 +40,13 @@ INLINE QZ_TARGET __m512 qg_f16x16(const uint8_t *p, const int stride) {
 // 256-bit half: Q8_0 shifted by 128, Q4_0's nibbles (low ones first),
 // Q5_0's with their 5th bits (qh's 32 bits per block are byte j's, in
 // order, so the two blocks' qh words are the byte mask).
-INLINE QZ_TARGET __m512i qg_w2(const uint8_t *w, const int four) {
-	if (four == Q32_Q8_0) {
+INLINE QZ_TARGET __m512i qg_w2(const uint8_t *w, const int kind) {
+	if (kind == Q32_Q8_0) {
 		__m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w + 2))),
 		                               _mm256_loadu_si256((const __m256i *)(w + 36)), 1);
 		return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
 	}
-	const int qs = four == Q32_Q5_0 ? 6 : 2, wb = Q32_BYTES(four);
+	const int qs = Q32_QS(kind), wb = Q32_BYTES(kind);
 	__m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + qs)));
 	v = _mm512_inserti32x4(v, _mm512_castsi512_si128(v), 1);
 	__m128i u = _mm_loadu_si128((const __m128i *)(w + wb + qs));
@@ -54,7 +54,7 @@ INLINE QZ_TARGET __m512i qg_w2(const uint8_t *w, const int four) {
 	// the high nibbles in the second and fourth 128-bit lanes
 	v = _mm512_mask_srli_epi16(v, 0xff00ff00u, v, 4);
 	v = _mm512_and_si512(v, _mm512_set1_epi8(0xf));
-	if (four == Q32_Q5_0) {
+	if (kind == Q32_Q5_0) {
 		uint32_t h0, h1;
 		memcpy(&h0, w + 2, 4);
 		memcpy(&h1, w + wb + 2, 4);
@@ -64,11 +64,11 @@ INLINE QZ_TARGET __m512i qg_w2(const uint8_t *w, const int four) {
 }
 
 // One block's 32 weights as unsigned bytes (the tail of a row).
-INLINE QZ_TARGET __m256i qg_w1(const uint8_t *w, const int four) {
-	if (four == Q32_Q8_0) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_set1_epi8((char)0x80));
-	__m128i t = _mm_loadu_si128((const __m128i *)(w + (four == Q32_Q5_0 ? 6 : 2)));
+INLINE QZ_TARGET __m256i qg_w1(const uint8_t *w, const int kind) {
+	if (kind == Q32_Q8_0) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_set1_epi8((char)0x80));
+	__m128i t = _mm_loadu_si128((const __m128i *)(w + Q32_QS(kind)));
 	__m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0xf));
-	if (four == Q32_Q5_0) {
+	if (kind == Q32_Q5_0) {
 		uint32_t h;
 		memcpy(&h, w + 2, 4);
 		v = _mm256_or_si256(v, _mm256_maskz_mov_epi8(h, _mm256_set1_epi8(0x10)));
@@ -78,9 +78,9 @@ INLINE QZ_TARGET __m256i qg_w1(const uint8_t *w, const int four) {
 
 // A grab's prologue, so vectorised: each lane's four-value sum is one
 // dpbusd against ones (the scalar loops were ~2% of a 1 MiB grab).
-static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int four, struct gvprep *p) {
+static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int kind, struct gvprep *p) {
 	const __m256i ones = _mm256_set1_epi8(1), z = _mm256_setzero_si256();
-	const int bias = four == Q32_Q5_0 ? 16 : four == Q32_Q4_0 ? 8 : 128;
+	const int bias = kind == Q32_Q8_0 ? 128 : Q32_BIAS(kind);
 	for (int b = 0; b < nb; b++, x += 34) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(x + 2));
 		_mm256_store_si256((__m256i *)(p->qs + 32 * b), v);
@@ -90,8 +90,8 @@ static QZ_TARGET void qg_prep(int nb, const uint8_t *x, const int four, struct g
 	}
 }
 
-INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, const int four) {
-	const int wb = Q32_BYTES(four);
+INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, const int kind) {
+	const int wb = Q32_BYTES(kind);
 	const int8_t *q = p->qs;
 	const int32_t *c0 = p->c0;
 	const float *dx = p->dx;
@@ -109,14 +109,14 @@ INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, 
 				_mm_prefetch((const char *)wk + QPF_L2 + 64, _MM_HINT_T1);
 				_mm_prefetch((const char *)wk + QPF_L1 + 64, _MM_HINT_T0);
 			}
-			__m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(c0 + 16 * k), qg_w2(wk, four), _mm512_loadu_si512(q + 64 * k));
+			__m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(c0 + 16 * k), qg_w2(wk, kind), _mm512_loadu_si512(q + 64 * k));
 			__m512 d = _mm512_permutexvar_ps(_mm512_add_epi32(half, _mm512_set1_epi32(2 * k)), sc);
 			acc[k & 3] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[k & 3]);
 		}
 	}
 	__m256 t = _mm256_setzero_ps();
 	for (; b < nb; b++, w += wb, q += 32, c0 += 8, dx++) {
-		__m256i s = _mm256_dpbusd_epi32(_mm256_loadu_si256((const __m256i *)c0), qg_w1(w, four), _mm256_loadu_si256((const __m256i *)q));
+		__m256i s = _mm256_dpbusd_epi32(_mm256_loadu_si256((const __m256i *)c0), qg_w1(w, kind), _mm256_loadu_si256((const __m256i *)q));
 		t = _mm256_fmadd_ps(_mm256_set1_ps(qz_h16(w) * dx[0]), _mm256_cvtepi32_ps(s), t);
 	}
 	__m512 a = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
@@ -124,15 +124,15 @@ INLINE QZ_TARGET float qg_row(int nb, const uint8_t *w, const struct gvprep *p, 
 }
 
 // o[r] = row r of w (rows of rb bytes) · the one Q8_0 token x, r < nr.
-INLINE QZ_TARGET void qg_gemv(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr, const int four) {
+INLINE QZ_TARGET void qg_gemv(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr, const int kind) {
 	// 69 bytes of scratch per block: well under a page for usual widths,
 	// and the pool's and Go's threads have C stacks of megabytes
 	int8_t qs[32 * nb] __attribute__((aligned(64)));
 	int32_t c0[8 * nb] __attribute__((aligned(64)));
 	float dx[nb];
 	struct gvprep p = {qs, c0, dx};
-	qg_prep(nb, x, four, &p);
-	for (int r = 0; r < nr; r++) o[r] = qg_row(nb, w + (size_t)r * rb, &p, four);
+	qg_prep(nb, x, kind, &p);
+	for (int r = 0; r < nr; r++) o[r] = qg_row(nb, w + (size_t)r * rb, &p, kind);
 }
 
 static QZ_TARGET void qg_gemv_q8_0(int nb, const uint8_t *w, size_t rb, const uint8_t *x, float *o, int nr) { qg_gemv(nb, w, rb, x, o, nr, Q32_Q8_0); }

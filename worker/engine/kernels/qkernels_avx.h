@@ -59,9 +59,12 @@ INLINE QTARGET __m256i QF(nibbles)(const uint8_t *qs) {
 }
 
 #ifndef Q32_BYTES // this file is included once per instruction set
-// The kinds of 32-value block: their bytes.
+// The kinds of 32-value block: their bytes, where their values (qs) start,
+// and the offset that makes Q4_0/Q5_0's unsigned values signed.
 enum { Q32_Q8_0, Q32_Q4_0, Q32_Q5_0 };
 #define Q32_BYTES(kind) ((kind) == Q32_Q8_0 ? 34 : (kind) == Q32_Q4_0 ? 18 : 22)
+#define Q32_QS(kind) ((kind) == Q32_Q5_0 ? 6 : 2)
+#define Q32_BIAS(kind) ((kind) == Q32_Q5_0 ? 16 : 8)
 #endif
 
 // 0xff in byte j where bit j of the 32 bits at p is set (ggml's
@@ -78,30 +81,30 @@ INLINE QTARGET __m256i QF(bits32)(const uint8_t *p) {
 // qh added, less 16) block.
 INLINE QTARGET __m256i QF(w32)(const uint8_t *w, const int kind) {
 	if (kind == Q32_Q8_0) return _mm256_loadu_si256((const __m256i *)(w + 2));
-	if (kind == Q32_Q4_0) return _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(8));
-	__m256i q = _mm256_or_si256(QF(nibbles)(w + 6), _mm256_and_si256(QF(bits32)(w + 2), _mm256_set1_epi8(0x10)));
-	return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+	if (kind == Q32_Q4_0) return _mm256_sub_epi8(QF(nibbles)(w + 2), _mm256_set1_epi8(Q32_BIAS(kind)));
+	__m256i q = _mm256_or_si256(QF(nibbles)(w + Q32_QS(kind)), _mm256_and_si256(QF(bits32)(w + 2), _mm256_set1_epi8(0x10)));
+	return _mm256_sub_epi8(q, _mm256_set1_epi8(Q32_BIAS(kind)));
 }
 
 // q8_0 / q4_0 / q5_0 × q8_0: two blocks per step on independent accumulators.
-INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, const int four) {
-	const int wb = Q32_BYTES(four);
+INLINE QTARGET float QF(dot_32)(int nb, const uint8_t *w, const uint8_t *x, const int kind) {
+	const int wb = Q32_BYTES(kind);
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0;
 	int b = 0;
 	for (; b + 2 <= nb; b += 2, w += 2 * wb, x += 68) {
-		__m256 p0 = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
-		__m256 p1 = QF(dot_s8)(QF(w32)(w + wb, four), _mm256_loadu_si256((const __m256i *)(x + 36)));
+		__m256 p0 = QF(dot_s8)(QF(w32)(w, kind), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		__m256 p1 = QF(dot_s8)(QF(w32)(w + wb, kind), _mm256_loadu_si256((const __m256i *)(x + 36)));
 		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p0, a0);
 		a1 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w + wb) * QF(h16)(x + 34)), p1, a1);
 	}
 	if (b < nb) {
-		__m256 p = QF(dot_s8)(QF(w32)(w, four), _mm256_loadu_si256((const __m256i *)(x + 2)));
+		__m256 p = QF(dot_s8)(QF(w32)(w, kind), _mm256_loadu_si256((const __m256i *)(x + 2)));
 		a0 = _mm256_fmadd_ps(_mm256_set1_ps(QF(h16)(w) * QF(h16)(x)), p, a0);
 	}
 	return QF(hsum8)(_mm256_add_ps(a0, a1));
 }
 
-static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, 0); }
+static QTARGET float QF(dot_q8_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, Q32_Q8_0); }
 static QTARGET float QF(dot_q4_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, Q32_Q4_0); }
 static QTARGET float QF(dot_q5_0)(int nb, const uint8_t *w, const uint8_t *x) { return QF(dot_32)(nb, w, x, Q32_Q5_0); }
 

@@ -133,15 +133,15 @@ INLINE QTARGET void QF(tile_q6)(int nb, const uint8_t *w, size_t rb, const uint8
 	for (int g = 0; g < NG; g++) QF(store8)(acc[g], o + 4 * g * ldo, ldo, nr);
 }
 
-// q8_0 / q4_0 / q5_0 (kind four, Q32_*) × q8_0, one row × 4 tokens: the
+// q8_0 / q4_0 / q5_0 (kind, Q32_*) × q8_0, one row × 4 tokens: the
 // sign trick of dot_32 (|w| · sign(x, w)), one accumulator per token.
-INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, size_t ldo, const int four) {
+INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size_t xs, float *o, size_t ldo, const int kind) {
 	__m256 acc[QT_TOKS];
 	for (int k = 0; k < QT_TOKS; k++) acc[k] = _mm256_setzero_ps();
-	const int wb = Q32_BYTES(four);
+	const int wb = Q32_BYTES(kind);
 	const __m256i z = _mm256_setzero_si256();
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
-		__m256i wv = QF(w32)(w, four), aw = _mm256_sign_epi8(wv, wv);
+		__m256i wv = QF(w32)(w, kind), aw = _mm256_sign_epi8(wv, wv);
 		for (int k = 0; k < QT_TOKS; k++) {
 			__m256i p = QF(dot_us8)(z, aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(x + k * xs + 2)), wv));
 			__m256 s = _mm256_set1_ps(QF(h16)(w) * QF(h16)(x + k * xs));
@@ -157,7 +157,7 @@ INLINE QTARGET void QF(tile_32)(int nb, const uint8_t *w, const uint8_t *x, size
 	static QTARGET void QF(tile1_##name)(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, \
 	                                     size_t ldo) { call(nb, w, rb, x, xs, o, ldo, 1); }
 // one: the one-row variant (the K-quants' 2-row body with rb 0, row 0 kept).
-#define QT_Q8(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, 0)
+#define QT_Q8(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, Q32_Q8_0)
 #define QT_Q4(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, Q32_Q4_0)
 #define QT_Q5(nb, w, rb, x, xs, o, ldo, one) QF(tile_32)(nb, w, x, xs, o, ldo, Q32_Q5_0)
 #define QT_K4(nb, w, rb, x, xs, o, ldo, one) QF(tile_k45)(nb, w, one ? 0 : rb, x, xs, o, ldo, 1, one ? 1 : 2, 0)

@@ -48,31 +48,31 @@ INLINE QZ_TARGET void qz_store(__m512 acc[2][QZ_TOKS], float *o, size_t ldo, con
 		}
 }
 
-// q8_0 / q4_0 / q5_0 (kind four, Q32_*) × q8_0. Q8_0: weights signed
+// q8_0 / q4_0 / q5_0 (kind, Q32_*) × q8_0. Q8_0: weights signed
 // (dpbusd's second operand), activations +128 (x ^ 0x80), the accumulator
 // starting at -128·Σw; Q4_0: nibbles 0..15 unsigned, activations as they
 // are, starting at -8·Σx; Q5_0: nibbles plus their 5th bits (0..31),
 // starting at -16·Σx. Per block, lane group r's four lanes cover values
 // 4d..4d+3 and 16+4d..16+4d+3 of row r.
 INLINE QZ_TARGET void qz_tile_32(int nb, const uint8_t *w, size_t rb, const uint8_t *x, size_t xs, float *o, size_t ldo,
-                                 const int nt, const int nr, const int four) {
+                                 const int nt, const int nr, const int kind) {
 	__m512 acc[2][QZ_TOKS];
 	for (int g = 0; g < 2; g++)
 		for (int k = 0; k < nt; k++) acc[g][k] = _mm512_setzero_ps();
 	const __m512i c80 = _mm512_set1_epi8((char)0x80), m4 = _mm512_set1_epi8(0xf), z = _mm512_setzero_si512();
-	const __m512i c8 = _mm512_set1_epi8(four == Q32_Q5_0 ? 16 : 8), c16 = _mm512_set1_epi8(16);
-	const int wb = Q32_BYTES(four), ng = nr > 4 ? 2 : 1, qs = four == Q32_Q5_0 ? 6 : 2;
+	const __m512i cb = _mm512_set1_epi8(Q32_BIAS(kind)), c16 = _mm512_set1_epi8(16);
+	const int wb = Q32_BYTES(kind), ng = nr > 4 ? 2 : 1, qs = Q32_QS(kind);
 	for (int b = 0; b < nb; b++, w += wb, x += 34) {
 		float dx[QZ_TOKS];
 		for (int k = 0; k < nt; k++) dx[k] = qz_h16(x + k * xs);
 		__m512 dw[2] = {qz_rowscale4(w, rb), qz_rowscale4(w + 4 * rb, rb)};
 		__m512i W[2][2], bias[2];
 		for (int g = 0; g < ng; g++) {
-			if (four) {
+			if (kind != Q32_Q8_0) {
 				__m512i q = qz_rows4(w + 4 * g * rb + qs, rb);
 				W[g][0] = _mm512_and_si512(q, m4);
 				W[g][1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-				if (four == Q32_Q5_0) { // the 5th bits: row r's qh bits j and 16+j to byte j of lane r
+				if (kind == Q32_Q5_0) { // the 5th bits: row r's qh bits j and 16+j to byte j of lane r
 					uint64_t lo = 0, hi = 0;
 					for (int r = 0; r < 4; r++) {
 						uint32_t h;
@@ -91,13 +91,13 @@ INLINE QZ_TARGET void qz_tile_32(int nb, const uint8_t *w, size_t rb, const uint
 		for (int k = 0; k < nt; k++) {
 			__m512i x0 = qz_bcast(x + k * xs + 2), x1 = qz_bcast(x + k * xs + 18);
 			__m512i kb = z;
-			if (four)
-				kb = _mm512_sub_epi32(z, _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, c8, x0), c8, x1));
+			if (kind != Q32_Q8_0)
+				kb = _mm512_sub_epi32(z, _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, cb, x0), cb, x1));
 			else
 				x0 = _mm512_xor_si512(x0, c80), x1 = _mm512_xor_si512(x1, c80);
 			__m512 dk = _mm512_set1_ps(dx[k]);
 			for (int g = 0; g < ng; g++) {
-				__m512i p = four ? _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(kb, W[g][0], x0), W[g][1], x1)
+				__m512i p = kind != Q32_Q8_0 ? _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(kb, W[g][0], x0), W[g][1], x1)
 				                 : _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias[g], x0, W[g][0]), x1, W[g][1]);
 				acc[g][k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[g], dk), acc[g][k]);
 			}
@@ -227,7 +227,7 @@ INLINE QZ_TARGET void qz_tile_q6(int nb, const uint8_t *w, size_t rb, const uint
 	                                     size_t ldo, int nt, int one) {                                            \
 		switch (nt) { QZ_CASE(body, 1, ROWS) QZ_CASE(body, 2, ROWS) QZ_CASE(body, 3, ROWS) QZ_CASE(body, 4, ROWS) QZ_CASE(body, 5, ROWS) QZ_CASE(body, 6, ROWS) default: QZ_CASE(body, 7, ROWS) }   \
 	}
-#define QZ_Q8(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, 0)
+#define QZ_Q8(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, Q32_Q8_0)
 #define QZ_Q4(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, Q32_Q4_0)
 #define QZ_Q5(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_32(nb, w, rb, x, xs, o, ldo, nt, nr, Q32_Q5_0)
 #define QZ_K4(nb, w, rb, x, xs, o, ldo, nt, nr) qz_tile_k45(nb, w, rb, x, xs, o, ldo, nt, nr, 0)
